@@ -1,0 +1,246 @@
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use sea_orm::prelude::Uuid;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use super::output::table;
+use super::{Cli, Command, OperatorCommand, TenantCommand, UserAddArgs, UserCommand};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{self, TenantScope, tenants};
+use crate::services::accounts::AccountError;
+use crate::services::directory::{DirectoryError, UserInput};
+use crate::services::tenants::{TenantError, TenantInput};
+use crate::services::{self, Actor, AppState};
+use crate::startup::{Application, build_state};
+
+/// A failure worth one line on stderr: bad input (exit 2) or a failed operation (exit 1).
+#[derive(Debug)]
+enum Failure {
+    Usage(String),
+    Failed(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Failure {
+        Failure::Failed(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for Failure {
+    fn from(e: sea_orm::DbErr) -> Failure {
+        Failure::Failed(e.into())
+    }
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Failed(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn state() -> Result<AppState, Failure> {
+    let config = Config::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
+    Ok(build_state(config, Clock::system()).await?)
+}
+
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Serve => serve().await,
+        Command::Migrate => {
+            let config = Config::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
+            let conn = db::connect(&config.database).await?;
+            db::migrate(&conn).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Operator(OperatorCommand::Create { email }) => create_operator(&email).await,
+        Command::Tenant(TenantCommand::Create(args)) => {
+            let state = state().await?;
+            let input = TenantInput {
+                name: args.name,
+                cvr: args.cvr,
+                contact_name: args.contact_name,
+                contact_email: args.contact_email,
+                contact_phone: args.contact_phone,
+                licences: args.licences,
+                timezone: Some(args.timezone),
+                locale: Some(args.locale),
+            };
+            match services::tenants::create(&state, &Actor::command_line(), &input).await {
+                Ok(tenant) => {
+                    println!("{}", tenant.id);
+                    Ok(())
+                }
+                Err(TenantError::Invalid(e)) => Err(Failure::Usage(e.to_string())),
+                Err(TenantError::Other(e)) => Err(e.into()),
+            }
+        }
+        Command::Tenant(TenantCommand::List { json }) => {
+            let state = state().await?;
+            let all = tenants::list_all(&state.db).await?;
+            if json {
+                let list: Vec<_> = all
+                    .iter()
+                    .map(|s| {
+                        json!({
+                            "id": s.tenant.id,
+                            "name": s.tenant.name,
+                            "state": s.tenant.state,
+                            "licences": s.tenant.licences,
+                            "users": s.users,
+                            "sync_enabled_users": s.enabled_users,
+                            "locale": s.tenant.locale,
+                            "timezone": s.tenant.timezone,
+                            "created_at": s.tenant.created_at,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list).context("writing JSON")?);
+            } else {
+                let rows: Vec<Vec<String>> = all
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.tenant.id.to_string(),
+                            s.tenant.name.clone(),
+                            s.tenant.state.clone(),
+                            s.tenant.licences.to_string(),
+                            s.enabled_users.to_string(),
+                            s.users.to_string(),
+                        ]
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    table(&["ID", "NAME", "STATE", "LICENCES", "SYNCED", "USERS"], &rows)
+                );
+            }
+            Ok(())
+        }
+        Command::User(UserCommand::Add(args)) => add_user(args).await,
+        Command::User(UserCommand::List { tenant, json }) => {
+            let state = state().await?;
+            let scope = tenant_scope(&state, &tenant).await?;
+            let users = services::directory::list(&state, scope).await?;
+            if json {
+                let list: Vec<_> = users
+                    .iter()
+                    .map(|u| {
+                        json!({
+                            "id": u.id,
+                            "email": u.email,
+                            "name": u.display_name,
+                            "extension": u.extension,
+                            "department": u.department,
+                            "sync_enabled": u.sync_enabled,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list).context("writing JSON")?);
+            } else {
+                let rows: Vec<Vec<String>> = users
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.email.clone(),
+                            u.display_name.clone().unwrap_or_default(),
+                            u.extension.clone().unwrap_or_default(),
+                            u.department.clone().unwrap_or_default(),
+                            if u.sync_enabled { "on" } else { "off" }.to_owned(),
+                        ]
+                    })
+                    .collect();
+                println!("{}", table(&["EMAIL", "NAME", "EXTENSION", "DEPARTMENT", "SYNC"], &rows));
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve() -> Result<(), Failure> {
+    let state = state().await?;
+    let bind = state.config.bind;
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let app = Application::start(state, bind, workers)?;
+    tracing::info!(address = %app.addr(), "calbridge portal is listening");
+    println!("calbridge is listening on http://{}", app.addr());
+    app.run_until_stopped().await.context("serving the portal")?;
+    Ok(())
+}
+
+/// The operator CLI acts with full rights, so any existing tenant id is a valid scope.
+async fn tenant_scope(state: &AppState, raw: &str) -> Result<TenantScope, Failure> {
+    let id = Uuid::parse_str(raw.trim()).map_err(|_| {
+        Failure::Usage(format!("--tenant: '{raw}' is not a tenant id (see: calbridge tenant list)"))
+    })?;
+    tenants::find(&state.db, id)
+        .await?
+        .map(|t| TenantScope::for_cli(t.id))
+        .ok_or_else(|| Failure::Usage(format!("--tenant: no tenant has the id {id}")))
+}
+
+async fn add_user(args: UserAddArgs) -> Result<(), Failure> {
+    let state = state().await?;
+    let scope = tenant_scope(&state, &args.tenant).await?;
+    let input = UserInput {
+        email: args.email,
+        display_name: args.name,
+        extension: args.extension,
+        department: args.department,
+    };
+    match services::directory::add(&state, &Actor::command_line(), scope, &input, args.sync).await {
+        Ok(user) => {
+            println!("{}", user.id);
+            Ok(())
+        }
+        Err(DirectoryError::Invalid(e)) => Err(Failure::Usage(e.to_string())),
+        Err(DirectoryError::NotFound) => Err(Failure::Usage("the tenant no longer exists".into())),
+        Err(DirectoryError::Other(e)) => Err(e.into()),
+    }
+}
+
+fn read_password() -> Result<SecretString, Failure> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let first = rpassword::prompt_password("Password (12-128 characters): ")
+            .context("reading the password")?;
+        let second =
+            rpassword::prompt_password("Repeat the password: ").context("reading the password")?;
+        if first != second {
+            return Err(Failure::Usage("the two passwords do not match".into()));
+        }
+        return Ok(SecretString::from(first));
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).context("reading the password from stdin")?;
+    Ok(SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned()))
+}
+
+async fn create_operator(email: &str) -> Result<(), Failure> {
+    let password = read_password()?;
+    if password.expose_secret().is_empty() {
+        return Err(Failure::Usage("no password given on stdin".into()));
+    }
+    let state = state().await?;
+    match services::accounts::create_operator(&state, email, &password).await {
+        Ok(account) => {
+            println!("operator {} created", account.email);
+            Ok(())
+        }
+        Err(AccountError::Invalid(e)) => Err(Failure::Usage(e.to_string())),
+        Err(AccountError::NotFound) => Err(Failure::Usage("not found".into())),
+        Err(AccountError::Other(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,122 @@
+//! The command line: everything an operator automates.
+
+mod commands;
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use commands::run;
+
+#[derive(Debug, Parser)]
+#[command(name = "calbridge", version, about = "Calendars in, switchboard availability out.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the portal (migrations are applied first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage operator accounts.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage a tenant's directory users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Create an operator. The password is read from stdin when it is not a terminal,
+    /// otherwise prompted for.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and print its id.
+    Create(TenantCreateArgs),
+    /// List every tenant.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TenantCreateArgs {
+    #[arg(long)]
+    pub name: String,
+    /// How many users may have calendar sync enabled.
+    #[arg(long, allow_hyphen_values = true)]
+    pub licences: String,
+    #[arg(long, value_parser = ["da", "en"], default_value = "da")]
+    pub locale: String,
+    #[arg(long, default_value = "Europe/Copenhagen")]
+    pub timezone: String,
+    /// Danish CVR number (8 digits).
+    #[arg(long)]
+    pub cvr: Option<String>,
+    #[arg(long)]
+    pub contact_name: Option<String>,
+    #[arg(long)]
+    pub contact_email: Option<String>,
+    #[arg(long)]
+    pub contact_phone: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person whose calendar is to be read.
+    Add(UserAddArgs),
+    /// List a tenant's directory users.
+    List {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// The tenant's id.
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub extension: Option<String>,
+    #[arg(long)]
+    pub department: Option<String>,
+    /// Turn calendar sync on (uses a licence).
+    #[arg(long)]
+    pub sync: bool,
+}
+
+/// Logs go to stderr, so command output on stdout stays machine-readable.
+/// `RUST_LOG` overrides the default level.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

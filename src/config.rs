@@ -1,0 +1,195 @@
+//! Typed settings from the environment, validated once at start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+/// Where the embedded database lives unless `DATABASE_URL` says otherwise.
+pub const DEFAULT_DATA_DIR: &str = "data";
+const DEFAULT_SQLITE_FILE: &str = "calbridge.db";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, message: impl Into<String>) -> ConfigError {
+        ConfigError { variable, message: message.into() }
+    }
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    /// An SQLite file; its folder is created on first start.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl DatabaseTarget {
+    pub fn parse(raw: &str) -> Result<DatabaseTarget, String> {
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            Url::parse(raw).map_err(|e| format!("not a valid PostgreSQL URL ({e})"))?;
+            return Ok(DatabaseTarget::Postgres(raw.to_owned()));
+        }
+        if let Some(rest) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+            let path = rest.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err("the SQLite URL names no file (e.g. sqlite://data/calbridge.db)".into());
+            }
+            return Ok(DatabaseTarget::Sqlite(PathBuf::from(path)));
+        }
+        Err("expected postgres://user@host/db or sqlite://path/to/file.db".into())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, DatabaseTarget::Sqlite(_))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database: DatabaseTarget,
+    /// The address users reach the portal at; used for invite links, cookie security and
+    /// the same-origin check. Derived from the request when absent.
+    pub public_url: Option<Url>,
+    /// Base64 of 32 bytes; when absent the embedded default generates a key file.
+    pub master_key: Option<SecretString>,
+    pub data_dir: PathBuf,
+    pub ms_login_url: Url,
+    pub ms_graph_url: Url,
+    pub sync_interval: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let bind = match get("CALBRIDGE_BIND") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(raw) => raw.trim().parse().map_err(|_| {
+                ConfigError::new(
+                    "CALBRIDGE_BIND",
+                    format!("'{raw}' is not an address and port such as 127.0.0.1:8080"),
+                )
+            })?,
+        };
+        let data_dir = PathBuf::from(DEFAULT_DATA_DIR);
+        let database = match get("DATABASE_URL") {
+            None => DatabaseTarget::Sqlite(data_dir.join(DEFAULT_SQLITE_FILE)),
+            Some(raw) => DatabaseTarget::parse(raw.trim())
+                .map_err(|m| ConfigError::new("DATABASE_URL", m))?,
+        };
+        let public_url = get("CALBRIDGE_PUBLIC_URL")
+            .map(|raw| parse_http_url("CALBRIDGE_PUBLIC_URL", &raw))
+            .transpose()?;
+        let master_key = get("CALBRIDGE_MASTER_KEY").map(SecretString::from);
+        if let Some(key) = &master_key {
+            crate::secrets::MasterKey::from_base64(key)
+                .map_err(|m| ConfigError::new("CALBRIDGE_MASTER_KEY", m))?;
+        } else if !database.is_sqlite() {
+            return Err(ConfigError::new(
+                "CALBRIDGE_MASTER_KEY",
+                "is required with PostgreSQL, and must be the same on every instance \
+                 (generate one with: openssl rand -base64 32)",
+            ));
+        }
+        let ms_login_url = get("CALBRIDGE_MS_LOGIN_URL")
+            .map(|raw| parse_http_url("CALBRIDGE_MS_LOGIN_URL", &raw))
+            .transpose()?
+            .unwrap_or_else(|| Url::parse("https://login.microsoftonline.com").expect("constant"));
+        let ms_graph_url = get("CALBRIDGE_MS_GRAPH_URL")
+            .map(|raw| parse_http_url("CALBRIDGE_MS_GRAPH_URL", &raw))
+            .transpose()?
+            .unwrap_or_else(|| Url::parse("https://graph.microsoft.com").expect("constant"));
+        let sync_interval = match get("CALBRIDGE_SYNC_INTERVAL_SECS") {
+            None => Duration::from_secs(60),
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(secs) if (5..=86_400).contains(&secs) => Duration::from_secs(secs),
+                _ => {
+                    return Err(ConfigError::new(
+                        "CALBRIDGE_SYNC_INTERVAL_SECS",
+                        format!("'{raw}' is not a whole number of seconds between 5 and 86400"),
+                    ));
+                }
+            },
+        };
+        Ok(Config {
+            bind,
+            database,
+            public_url,
+            master_key,
+            data_dir,
+            ms_login_url,
+            ms_graph_url,
+            sync_interval,
+        })
+    }
+
+    /// Whether cookies must carry `Secure` (the portal is served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_ref().is_some_and(|u| u.scheme() == "https")
+    }
+}
+
+fn parse_http_url(variable: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| ConfigError::new(variable, format!("'{raw}' is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::new(variable, format!("'{raw}' must be an http(s):// URL")));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_use_embedded_sqlite_on_localhost() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database, DatabaseTarget::Sqlite(PathBuf::from("data/calbridge.db")));
+        assert_eq!(c.sync_interval, Duration::from_secs(60));
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (var, value) in [
+            ("CALBRIDGE_BIND", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+            ("CALBRIDGE_PUBLIC_URL", "ftp://x"),
+            ("CALBRIDGE_MASTER_KEY", "c2hvcnQ="),
+            ("CALBRIDGE_MS_GRAPH_URL", "graph"),
+            ("CALBRIDGE_SYNC_INTERVAL_SECS", "0"),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(err.variable, var);
+            assert!(err.to_string().starts_with(var));
+        }
+    }
+
+    #[test]
+    fn postgres_requires_a_master_key() {
+        let err = config(&[("DATABASE_URL", "postgres://postgres@127.0.0.1/db")]).unwrap_err();
+        assert_eq!(err.variable, "CALBRIDGE_MASTER_KEY");
+    }
+}

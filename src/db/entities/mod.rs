@@ -1,0 +1,10 @@
+//! sea-orm entities, one per table. Queries on them live in the repositories next door.
+
+pub mod account;
+pub mod audit_event;
+pub mod directory_user;
+pub mod invite;
+pub mod provider_config;
+pub mod session;
+pub mod sync_state;
+pub mod tenant;

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "provider_configs")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    pub kind: String,
+    pub directory_id: Option<String>,
+    pub client_id: Option<String>,
+    /// AES-256-GCM ciphertext with its key id; never plaintext.
+    pub client_secret_ciphertext: Option<String>,
+    pub secret_expires_on: Option<Date>,
+    pub detail_level: String,
+    pub ews_url: Option<String>,
+    pub ews_username: Option<String>,
+    /// AES-256-GCM ciphertext with its key id; never plaintext.
+    pub ews_password_ciphertext: Option<String>,
+    pub ews_auth_scheme: Option<String>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

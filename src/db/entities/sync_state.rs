@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sync_states")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    pub next_run_at: DateTimeUtc,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTimeUtc>,
+    /// Grows with every claim; a write carrying an older token is refused.
+    pub fencing_token: i64,
+    pub consecutive_failures: i32,
+    pub breaker_open_until: Option<DateTimeUtc>,
+    pub needs_admin_action: bool,
+    pub last_error_code: Option<String>,
+    pub last_error_message: Option<String>,
+    pub last_run_at: Option<DateTimeUtc>,
+    pub last_success_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,115 @@
+//! One-time invitation links.
+
+use chrono::{DateTime, Utc};
+use sea_orm::prelude::*;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, QueryOrder};
+
+use super::TenantScope;
+use super::entities::invite;
+use crate::auth::token;
+use crate::domain::{Email, Role};
+
+pub struct NewInvite<'a> {
+    pub scope: TenantScope,
+    pub email: &'a Email,
+    pub role: Role,
+    pub invited_by: Option<Uuid>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores the invite and returns it with the secret token for the link.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    new: NewInvite<'_>,
+    now: DateTime<Utc>,
+) -> Result<(invite::Model, String), DbErr> {
+    let secret = token::random_token();
+    let model = invite::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        token_hash: Set(token::hash(&secret)),
+        tenant_id: Set(new.scope.tenant_id()),
+        email: Set(new.email.key()),
+        role: Set(new.role.as_str().to_owned()),
+        invited_by: Set(new.invited_by),
+        created_at: Set(now),
+        expires_at: Set(new.expires_at),
+        accepted_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok((model, secret))
+}
+
+/// The invite behind a link token if it can still be used.
+pub async fn find_usable(
+    db: &impl ConnectionTrait,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<invite::Model>, DbErr> {
+    invite::Entity::find()
+        .filter(invite::Column::TokenHash.eq(token::hash(secret)))
+        .filter(invite::Column::AcceptedAt.is_null())
+        .filter(invite::Column::RevokedAt.is_null())
+        .filter(invite::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await
+}
+
+/// Marks the invite used. Only one caller can win, so a link works exactly once even when
+/// submitted twice at the same moment.
+pub async fn consume(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = invite::Entity::update_many()
+        .col_expr(invite::Column::AcceptedAt, Expr::value(now))
+        .filter(invite::Column::Id.eq(id))
+        .filter(invite::Column::AcceptedAt.is_null())
+        .filter(invite::Column::RevokedAt.is_null())
+        .filter(invite::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Invites of the tenant not yet accepted or revoked (expired ones included, marked so).
+pub async fn list_open(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+) -> Result<Vec<invite::Model>, DbErr> {
+    invite::Entity::find()
+        .filter(invite::Column::TenantId.eq(scope.tenant_id()))
+        .filter(invite::Column::AcceptedAt.is_null())
+        .filter(invite::Column::RevokedAt.is_null())
+        .order_by_desc(invite::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+/// Revokes an open invite of the tenant; false when there is none with this id.
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<invite::Model>, DbErr> {
+    let Some(found) = invite::Entity::find_by_id(id)
+        .filter(invite::Column::TenantId.eq(scope.tenant_id()))
+        .filter(invite::Column::AcceptedAt.is_null())
+        .filter(invite::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    invite::Entity::update_many()
+        .col_expr(invite::Column::RevokedAt, Expr::value(now))
+        .filter(invite::Column::Id.eq(id))
+        .filter(invite::Column::TenantId.eq(scope.tenant_id()))
+        .exec(db)
+        .await?;
+    Ok(Some(found))
+}

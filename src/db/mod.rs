@@ -1,0 +1,83 @@
+//! The database: connection, migrations, entities and the repositories that query them.
+//!
+//! Tenant-owned rows are only reached through functions that take a [`TenantScope`], which
+//! is built from the authenticated principal; a row of another tenant is simply not found.
+
+pub mod accounts;
+pub mod audit;
+pub mod directory;
+pub mod entities;
+pub mod invites;
+pub mod scope;
+pub mod sessions;
+pub mod tenants;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+
+pub use scope::TenantScope;
+
+use crate::config::DatabaseTarget;
+
+/// Opens the pool. For SQLite the file and its folder are created on first start.
+pub async fn connect(target: &DatabaseTarget) -> anyhow::Result<DatabaseConnection> {
+    let mut options = match target {
+        DatabaseTarget::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating the database folder {}", dir.display()))?;
+            }
+            let mut o = ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()));
+            o.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+            o
+        }
+        DatabaseTarget::Postgres(url) => {
+            let mut o = ConnectOptions::new(url.clone());
+            o.max_connections(20);
+            o
+        }
+    };
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    Database::connect(options).await.context("connecting to the database")
+}
+
+/// Applies pending migrations. On PostgreSQL an advisory lock keeps several instances
+/// starting at once from migrating concurrently.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    const LOCK_KEY: i64 = 0x6361_6c62_7269_6467; // "calbridg"
+    let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+    if postgres {
+        // A pooled connection could differ between lock and unlock, so hold both on one
+        // transaction-scoped lock instead.
+        use sea_orm::TransactionTrait;
+        let txn = db.begin().await?;
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [LOCK_KEY.into()],
+        ))
+        .await
+        .context("waiting for the migration lock")?;
+        Migrator::up(&txn, None).await.context("applying database migrations")?;
+        txn.commit().await?;
+    } else {
+        Migrator::up(db, None).await.context("applying database migrations")?;
+    }
+    Ok(())
+}
+
+/// How many migrations this build knows that the database has not applied.
+pub async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}

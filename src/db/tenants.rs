@@ -1,0 +1,115 @@
+//! Tenants. Listing every tenant is an operator power; everything else takes a scope.
+
+use chrono::{DateTime, Utc};
+use sea_orm::prelude::*;
+use sea_orm::{ActiveValue::Set, FromQueryResult, QueryOrder, QuerySelect, TransactionTrait};
+
+use super::TenantScope;
+use super::entities::{directory_user, sync_state, tenant};
+use crate::domain::tenant::TenantState;
+
+#[derive(Debug)]
+pub struct NewTenant {
+    pub name: String,
+    pub cvr: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub licences: i32,
+    pub timezone: String,
+    pub locale: String,
+}
+
+/// Creates the tenant together with its sync bookkeeping row.
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewTenant,
+    now: DateTime<Utc>,
+) -> Result<tenant::Model, DbErr> {
+    let txn = db.begin().await?;
+    let model = tenant::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(new.name),
+        cvr: Set(new.cvr),
+        contact_name: Set(new.contact_name),
+        contact_email: Set(new.contact_email),
+        contact_phone: Set(new.contact_phone),
+        licences: Set(new.licences),
+        timezone: Set(new.timezone),
+        locale: Set(new.locale),
+        state: Set(TenantState::Onboarding.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    sync_state::ActiveModel {
+        tenant_id: Set(model.id),
+        next_run_at: Set(now),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        fencing_token: Set(0),
+        consecutive_failures: Set(0),
+        breaker_open_until: Set(None),
+        needs_admin_action: Set(false),
+        last_error_code: Set(None),
+        last_error_message: Set(None),
+        last_run_at: Set(None),
+        last_success_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<tenant::Model>, DbErr> {
+    tenant::Entity::find_by_id(id).one(db).await
+}
+
+/// The tenant the scope belongs to; it exists as long as the scope's account does.
+pub async fn get(db: &impl ConnectionTrait, scope: TenantScope) -> Result<tenant::Model, DbErr> {
+    tenant::Entity::find_by_id(scope.tenant_id())
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("tenant".into()))
+}
+
+#[derive(Debug, Clone)]
+pub struct TenantSummary {
+    pub tenant: tenant::Model,
+    pub enabled_users: i64,
+    pub users: i64,
+}
+
+#[derive(FromQueryResult)]
+struct UserCounts {
+    tenant_id: Uuid,
+    users: i64,
+    enabled: i64,
+}
+
+/// Every tenant with its user counts, for the operator console.
+pub async fn list_all(db: &impl ConnectionTrait) -> Result<Vec<TenantSummary>, DbErr> {
+    let tenants = tenant::Entity::find().order_by_asc(tenant::Column::Name).all(db).await?;
+    let counts: Vec<UserCounts> = directory_user::Entity::find()
+        .select_only()
+        .column(directory_user::Column::TenantId)
+        .column_as(directory_user::Column::Id.count(), "users")
+        .column_as(Expr::cust("SUM(CASE WHEN sync_enabled THEN 1 ELSE 0 END)"), "enabled")
+        .group_by(directory_user::Column::TenantId)
+        .into_model::<UserCounts>()
+        .all(db)
+        .await?;
+    Ok(tenants
+        .into_iter()
+        .map(|tenant| {
+            let c = counts.iter().find(|c| c.tenant_id == tenant.id);
+            TenantSummary {
+                enabled_users: c.map_or(0, |c| c.enabled),
+                users: c.map_or(0, |c| c.users),
+                tenant,
+            }
+        })
+        .collect())
+}

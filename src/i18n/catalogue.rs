@@ -1,0 +1,219 @@
+//! The product's words. Keep Danish first: it is the product's home language.
+
+macro_rules! catalogue {
+    ($($key:ident => $da:literal, $en:literal;)*) => {
+        /// All user-facing text of one language.
+        pub struct Messages {
+            pub lang: &'static str,
+            $(pub $key: &'static str,)*
+        }
+        pub static DA: Messages = Messages { lang: "da", $($key: $da,)* };
+        pub static EN: Messages = Messages { lang: "en", $($key: $en,)* };
+    };
+}
+
+catalogue! {
+    // Page chrome
+    product_tagline => "Kalender til omstilling", "Calendars to switchboard";
+    nav_dashboard => "Overblik", "Dashboard";
+    nav_users => "Brugere", "Users";
+    nav_team => "Adgang", "Team";
+    nav_audit => "Hændelseslog", "Audit log";
+    nav_tenants => "Kunder", "Tenants";
+    nav_sign_out => "Log ud", "Sign out";
+    nav_main => "Hovedmenu", "Main menu";
+    skip_to_content => "Gå til indhold", "Skip to content";
+    signed_in_as => "Logget ind som", "Signed in as";
+    language_switch => "English", "Dansk";
+    language_switch_code => "en", "da";
+    role_operator => "Operatør", "Operator";
+    role_tenant_admin => "Administrator", "Administrator";
+    role_receptionist => "Receptionist", "Receptionist";
+    yes => "Ja", "Yes";
+    no => "Nej", "No";
+    none => "—", "—";
+    save => "Gem", "Save";
+    cancel => "Annuller", "Cancel";
+    back => "Tilbage", "Back";
+    optional => "valgfri", "optional";
+    saved => "Gemt.", "Saved.";
+    form_has_errors => "Ret de markerede felter og prøv igen.", "Please correct the marked fields and try again.";
+
+    // Sign-in
+    login_title => "Log ind", "Sign in";
+    login_intro => "Log ind med din e-mailadresse og adgangskode.", "Sign in with your e-mail address and password.";
+    login_email => "E-mail", "E-mail";
+    login_password => "Adgangskode", "Password";
+    login_submit => "Log ind", "Sign in";
+    login_failed => "Forkert e-mail eller adgangskode. Efter mange forkerte forsøg er kontoen midlertidigt spærret; prøv igen om lidt.", "Wrong e-mail or password. After many failed attempts the account is paused for a while; try again later.";
+    login_busy => "Tjenesten har travlt lige nu. Vent et øjeblik og prøv igen.", "The service is busy right now. Wait a moment and try again.";
+    logged_out => "Du er logget ud.", "You are signed out.";
+    session_ended => "Din session er udløbet. Log ind igen.", "Your session has ended. Please sign in again.";
+
+    // Errors
+    error_title_404 => "Siden findes ikke", "Page not found";
+    error_text_404 => "Siden findes ikke, eller du har ikke adgang til den.", "This page does not exist, or you do not have access to it.";
+    error_title_403 => "Ingen adgang", "No access";
+    error_text_403 => "Din rolle giver ikke adgang til denne side.", "Your role does not give access to this page.";
+    error_text_csrf => "Formularen var udløbet eller kom fra en anden side. Gå tilbage, genindlæs siden og prøv igen.", "The form had expired or came from another site. Go back, reload the page and try again.";
+    error_title_500 => "Noget gik galt", "Something went wrong";
+    error_text_500 => "Der opstod en fejl hos os. Den er logget, og du kan prøve igen om lidt.", "An error occurred on our side. It has been logged; please try again shortly.";
+    error_title_503 => "Travlt lige nu", "Busy right now";
+    error_text_503 => "Tjenesten har travlt. Vent et øjeblik og prøv igen.", "The service is busy. Wait a moment and try again.";
+    error_title_other => "Forespørgslen kunne ikke udføres", "The request could not be completed";
+    error_text_other => "Kontrollér adressen eller gå tilbage og prøv igen.", "Check the address, or go back and try again.";
+    error_home => "Til forsiden", "Go to the front page";
+
+    // Field problems
+    invalid_required => "Skal udfyldes.", "Required.";
+    invalid_too_long => "For langt.", "Too long.";
+    invalid_email => "Ikke en gyldig e-mailadresse.", "Not a valid e-mail address.";
+    invalid_cvr => "Et CVR-nummer har 8 cifre.", "A CVR number has 8 digits.";
+    invalid_licences => "Angiv et helt tal fra 0 til 100000.", "Enter a whole number from 0 to 100000.";
+    invalid_timezone => "Ukendt tidszone. Brug et navn som Europe/Copenhagen.", "Unknown time zone. Use a name such as Europe/Copenhagen.";
+    invalid_locale => "Vælg dansk eller engelsk.", "Choose Danish or English.";
+    invalid_role => "Vælg administrator eller receptionist.", "Choose administrator or receptionist.";
+    invalid_phone => "Telefonnummeret må kun indeholde cifre, mellemrum, + og -.", "The phone number may only contain digits, spaces, + and -.";
+    invalid_extension => "Lokalnummeret må kun indeholde cifre, mellemrum, + og -.", "The extension may only contain digits, spaces, + and -.";
+    invalid_account_exists => "Der findes allerede en konto med denne e-mail.", "An account with this e-mail already exists.";
+    invalid_user_exists => "Brugeren findes allerede.", "This user already exists.";
+    invalid_no_licence => "Alle licenser er i brug. Slå synkronisering fra for en anden bruger, eller bed om flere licenser.", "All licences are in use. Turn sync off for another user, or ask for more licences.";
+    invalid_password_short => "Adgangskoden skal have mindst 12 tegn.", "The password must be at least 12 characters.";
+    invalid_password_long => "Adgangskoden må højst have 128 tegn.", "The password may be at most 128 characters.";
+    invalid_password_common => "Adgangskoden er for almindelig. Vælg en, der er svær at gætte, f.eks. flere tilfældige ord.", "This password is too common. Choose one that is hard to guess, for example several random words.";
+    invalid_password_email => "Adgangskoden må ikke indeholde din e-mailadresse.", "The password must not contain your e-mail address.";
+    invalid_password_mismatch => "De to adgangskoder er ikke ens.", "The two passwords do not match.";
+    invalid_self => "Du kan ikke deaktivere din egen konto.", "You cannot disable your own account.";
+
+    // Operator console
+    tenants_title => "Kunder", "Tenants";
+    tenants_intro => "Alle kunder, deres tilstand og licenser.", "Every tenant, its state and licences.";
+    tenants_empty => "Der er ingen kunder endnu.", "There are no tenants yet.";
+    tenants_new => "Opret kunde", "New tenant";
+    tenant_name => "Navn", "Name";
+    tenant_cvr => "CVR-nummer", "CVR number";
+    tenant_contact_name => "Kontaktperson", "Contact person";
+    tenant_contact_email => "Kontaktens e-mail", "Contact e-mail";
+    tenant_contact_phone => "Kontaktens telefon", "Contact phone";
+    tenant_licences => "Licenser", "Licences";
+    tenant_licences_hint => "Hvor mange brugere der må have kalendersynkronisering slået til.", "How many users may have calendar sync enabled.";
+    tenant_enabled_users => "Synkroniserede brugere", "Users synced";
+    tenant_users => "Brugere", "Users";
+    tenant_timezone => "Tidszone", "Time zone";
+    tenant_locale => "Sprog", "Language";
+    tenant_state => "Tilstand", "State";
+    tenant_created => "Oprettet", "Created";
+    tenant_create_submit => "Opret kunde", "Create tenant";
+    tenant_created_notice => "Kunden er oprettet. Inviter nu kundens administrator.", "The tenant has been created. Now invite the tenant's administrator.";
+    tenant_details => "Stamdata", "Details";
+    tenant_accounts => "Konti", "Accounts";
+    state_onboarding => "Opsætning", "Onboarding";
+    state_active => "Aktiv", "Active";
+    state_suspended => "Suspenderet", "Suspended";
+    locale_da => "Dansk", "Danish";
+    locale_en => "Engelsk", "English";
+
+    // Invites
+    invite_title => "Inviter en person", "Invite someone";
+    invite_intro => "Personen får et link, som du selv sender videre. Linket virker én gang i 7 dage.", "The person gets a link that you pass on yourself. It works once, for 7 days.";
+    invite_email => "E-mail", "E-mail";
+    invite_role => "Rolle", "Role";
+    invite_submit => "Opret invitation", "Create invitation";
+    invite_link_title => "Invitationslink", "Invitation link";
+    invite_link_intro => "Send dette link til {}. Det vises kun denne ene gang.", "Send this link to {}. It is shown this one time only.";
+    invite_link_expires => "Linket kan bruges én gang og udløber", "The link can be used once and expires";
+    invites_open => "Åbne invitationer", "Open invitations";
+    invites_none => "Ingen åbne invitationer.", "No open invitations.";
+    invite_expires => "Udløber", "Expires";
+    invite_expired => "Udløbet", "Expired";
+    invite_revoke => "Tilbagekald", "Revoke";
+    invite_revoked => "Invitationen er tilbagekaldt.", "The invitation has been revoked.";
+    accept_title => "Opret din adgang", "Set up your access";
+    accept_intro => "Du er inviteret til {} som", "You are invited to {} as";
+    accept_name => "Dit navn", "Your name";
+    accept_password => "Vælg adgangskode", "Choose a password";
+    accept_password_repeat => "Gentag adgangskode", "Repeat the password";
+    accept_password_rules => "Mindst 12 tegn. Flere tilfældige ord er lette at huske og svære at gætte.", "At least 12 characters. Several random words are easy to remember and hard to guess.";
+    accept_submit => "Opret adgang", "Create access";
+    accept_invalid_title => "Linket virker ikke", "This link does not work";
+    accept_invalid_text => "Invitationslinket er ugyldigt, allerede brugt eller udløbet. Bed den, der inviterede dig, om et nyt.", "The invitation link is invalid, already used or expired. Ask the person who invited you for a new one.";
+
+    // Tenant dashboard
+    dashboard_title => "Overblik", "Dashboard";
+    dashboard_welcome => "Velkommen", "Welcome";
+    dashboard_users => "Brugere i kartoteket", "Users in the directory";
+    dashboard_synced => "Med kalendersynkronisering", "With calendar sync";
+    dashboard_licences => "Licenser", "Licences";
+    dashboard_team => "Personer med adgang", "People with access";
+    dashboard_onboarding => "Kalenderforbindelsen er ikke sat op endnu. Når den er på plads, ser receptionen automatisk, hvem der sidder i møde.", "The calendar connection is not set up yet. Once it is, the reception sees automatically who is in a meeting.";
+    dashboard_next => "Næste skridt", "Next steps";
+    dashboard_next_users => "Tilføj de brugere, hvis kalender skal læses", "Add the users whose calendars are to be read";
+    dashboard_next_team => "Inviter receptionister og andre administratorer", "Invite receptionists and other administrators";
+    dashboard_receptionist => "Her vil du kunne se, hvem der er optaget, og hvornår de er ledige igen.", "Here you will see who is busy and when they are free again.";
+
+    // Directory users
+    users_title => "Brugere", "Users";
+    users_intro => "De personer, hvis kalender omstillingen skal kende. Slå synkronisering til for hver person; det bruger en licens.", "The people whose calendars the switchboard should know. Turn sync on for each person; it uses one licence.";
+    users_licences_used => "licenser i brug", "licences in use";
+    users_empty => "Der er ingen brugere endnu.", "There are no users yet.";
+    users_add => "Tilføj bruger", "Add user";
+    user_email => "E-mail (samme som i Microsoft 365)", "E-mail (as in Microsoft 365)";
+    user_name => "Navn", "Name";
+    user_extension => "Lokalnummer", "Extension";
+    user_department => "Afdeling", "Department";
+    user_sync => "Kalendersynkronisering", "Calendar sync";
+    user_sync_enable => "Aktiver synkronisering af kalender", "Enable calendar sync";
+    user_sync_on => "Slå til", "Turn on";
+    user_sync_off => "Slå fra", "Turn off";
+    user_sync_status_on => "Til", "On";
+    user_sync_status_off => "Fra", "Off";
+    user_added => "Brugeren er tilføjet.", "The user has been added.";
+    user_edit => "Rediger", "Edit";
+    user_edit_title => "Rediger bruger", "Edit user";
+    user_remove => "Fjern bruger", "Remove user";
+    user_removed => "Brugeren er fjernet.", "The user has been removed.";
+    user_remove_confirm => "Fjern brugeren fra kartoteket? Kalenderen læses ikke længere.", "Remove the user from the directory? Their calendar will no longer be read.";
+
+    // Team
+    team_title => "Adgang", "Team";
+    team_intro => "Hvem der kan logge ind for jeres virksomhed.", "Who can sign in for your company.";
+    team_email => "E-mail", "E-mail";
+    team_role => "Rolle", "Role";
+    team_status => "Status", "Status";
+    team_last_login => "Senest logget ind", "Last sign-in";
+    team_active => "Aktiv", "Active";
+    team_disabled => "Deaktiveret", "Disabled";
+    team_disable => "Deaktiver", "Disable";
+    team_enable => "Genaktiver", "Re-enable";
+    team_never => "Aldrig", "Never";
+    team_you => "dig", "you";
+    team_account_disabled => "Kontoen er deaktiveret, og dens sessioner er afsluttet.", "The account has been disabled and its sessions ended.";
+    team_account_enabled => "Kontoen er genaktiveret.", "The account has been re-enabled.";
+
+    // Audit
+    audit_title => "Hændelseslog", "Audit log";
+    audit_intro => "De seneste 200 hændelser.", "The latest 200 events.";
+    audit_empty => "Ingen hændelser endnu.", "No events yet.";
+    audit_time => "Tidspunkt", "Time";
+    audit_actor => "Hvem", "Who";
+    audit_action => "Hændelse", "Event";
+    audit_target => "Hvad", "What";
+    audit_tenant => "Kunde", "Tenant";
+    audit_system => "system", "system";
+    action_login_succeeded => "Logget ind", "Signed in";
+    action_login_failed => "Mislykket login", "Failed sign-in";
+    action_account_locked => "Konto midlertidigt spærret", "Account temporarily locked";
+    action_logout => "Logget ud", "Signed out";
+    action_tenant_created => "Kunde oprettet", "Tenant created";
+    action_invite_created => "Invitation oprettet", "Invitation created";
+    action_invite_accepted => "Invitation accepteret", "Invitation accepted";
+    action_invite_revoked => "Invitation tilbagekaldt", "Invitation revoked";
+    action_account_created => "Konto oprettet", "Account created";
+    action_account_disabled => "Konto deaktiveret", "Account disabled";
+    action_account_enabled => "Konto genaktiveret", "Account re-enabled";
+    action_user_added => "Bruger tilføjet", "User added";
+    action_user_updated => "Bruger ændret", "User changed";
+    action_user_removed => "Bruger fjernet", "User removed";
+    action_user_sync_enabled => "Synkronisering slået til", "Sync turned on";
+    action_user_sync_disabled => "Synkronisering slået fra", "Sync turned off";
+}

@@ -1,0 +1,13 @@
+//! calbridge: calendars in, switchboard availability out.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod i18n;
+pub mod secrets;
+pub mod services;
+pub mod startup;
+pub mod web;

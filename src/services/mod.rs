@@ -1,0 +1,51 @@
+//! Use cases: what the portal, the CLI and the scheduler ask the product to do.
+
+pub mod accounts;
+pub mod audit;
+pub mod directory;
+pub mod invites;
+pub mod sessions;
+pub mod tenants;
+mod validation;
+
+pub use validation::{FieldErrors, Invalid};
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::csrf::CsrfKey;
+use crate::auth::password::PasswordService;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::secrets::MasterKey;
+
+/// Everything a use case may need, shared by the web server, the CLI and the jobs.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+    pub passwords: PasswordService,
+    pub csrf: CsrfKey,
+    pub master_key: Arc<MasterKey>,
+}
+
+/// Who did something, for the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub account_id: Option<sea_orm::prelude::Uuid>,
+    pub email: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    /// The command line: whoever has shell access to the service.
+    pub fn command_line() -> Actor {
+        Actor { account_id: None, email: Some("cli".into()), ip: None }
+    }
+
+    pub fn from_principal(p: &crate::auth::Principal, ip: Option<String>) -> Actor {
+        Actor { account_id: Some(p.account_id), email: Some(p.email.clone()), ip }
+    }
+}

@@ -1,0 +1,176 @@
+//! Signing in and out, and turning a session cookie into a principal.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use secrecy::SecretString;
+
+use super::{Actor, AppState, audit};
+use crate::auth::password::PasswordError;
+use crate::auth::principal::{Principal, TenantInfo};
+use crate::auth::session::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, TOUCH_INTERVAL};
+use crate::db::{accounts, sessions, tenants};
+use crate::domain::{Email, Locale, Role};
+
+/// Consecutive failures after which an account is locked.
+pub const LOCK_AFTER_FAILURES: i32 = 10;
+const FIRST_LOCK: Duration = Duration::minutes(1);
+const LONGEST_LOCK: Duration = Duration::hours(1);
+
+/// How long the lock lasts after `failures` consecutive failures: one minute at the
+/// threshold, doubling with every further failure, at most an hour.
+pub fn lock_duration(failures: i32) -> Duration {
+    let doublings = (failures - LOCK_AFTER_FAILURES).clamp(0, 16) as u32;
+    (FIRST_LOCK * 2_i32.pow(doublings)).min(LONGEST_LOCK)
+}
+
+pub enum LoginOutcome {
+    /// Signed in; the token goes into the session cookie.
+    SignedIn { token: String, role: Role },
+    /// Wrong e-mail, wrong password, locked or disabled: deliberately indistinguishable.
+    Rejected,
+    /// Too many password checks at once.
+    Busy,
+}
+
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: &SecretString,
+    ip: Option<String>,
+) -> anyhow::Result<LoginOutcome> {
+    let now = state.clock.now();
+    let email = Email::parse(email).ok();
+    let account = match &email {
+        Some(e) => accounts::find_by_email(&state.db, e).await?,
+        None => None,
+    };
+    let usable =
+        account.as_ref().filter(|a| !a.disabled && a.locked_until.is_none_or(|until| until <= now));
+    // Every path verifies one hash, so the answer takes as long whether or not the account
+    // exists, is locked, or the password is wrong.
+    let verified =
+        match state.passwords.verify(password, usable.map(|a| a.password_hash.as_str())).await {
+            Ok(ok) => ok,
+            Err(PasswordError::Busy) => return Ok(LoginOutcome::Busy),
+            Err(e) => return Err(e.into()),
+        };
+    let attempted = email.as_ref().map(|e| e.key());
+    let actor = |account_id| Actor { account_id, email: attempted.clone(), ip: ip.clone() };
+    match (account, verified) {
+        (Some(account), true) => {
+            accounts::record_success(&state.db, account.id, now).await?;
+            let token = sessions::create(&state.db, account.id, now).await?;
+            audit::record(
+                &state.db,
+                state,
+                &actor(Some(account.id)),
+                account.tenant_id,
+                "login.succeeded",
+                None,
+            )
+            .await?;
+            let role = Role::parse(&account.role).unwrap_or(Role::Receptionist);
+            Ok(LoginOutcome::SignedIn { token, role })
+        }
+        (Some(account), false) => {
+            let was_usable = !account.disabled && account.locked_until.is_none_or(|u| u <= now);
+            audit::record(
+                &state.db,
+                state,
+                &actor(Some(account.id)),
+                account.tenant_id,
+                "login.failed",
+                None,
+            )
+            .await?;
+            // Attempts while locked do not count, or anyone could keep an account locked.
+            if was_usable {
+                let failures = accounts::record_failure(&state.db, account.id).await?;
+                if failures >= LOCK_AFTER_FAILURES {
+                    accounts::lock_until(&state.db, account.id, now + lock_duration(failures))
+                        .await?;
+                    audit::record(
+                        &state.db,
+                        state,
+                        &Actor::default(),
+                        account.tenant_id,
+                        "account.locked",
+                        Some(account.email.clone()),
+                    )
+                    .await?;
+                }
+            }
+            Ok(LoginOutcome::Rejected)
+        }
+        (None, _) => {
+            audit::record(&state.db, state, &actor(None), None, "login.failed", None).await?;
+            Ok(LoginOutcome::Rejected)
+        }
+    }
+}
+
+pub async fn logout(
+    state: &AppState,
+    principal: &Principal,
+    ip: Option<String>,
+) -> anyhow::Result<()> {
+    sessions::delete_by_hash(&state.db, &principal.session_hash).await?;
+    let actor = Actor::from_principal(principal, ip);
+    let tenant = principal.tenant.as_ref().map(|t| t.id);
+    audit::record(&state.db, state, &actor, tenant, "logout", None).await?;
+    Ok(())
+}
+
+/// The principal behind a session token, if the session is still valid. Expired sessions
+/// are deleted on sight.
+pub async fn resolve(state: &AppState, token: &str) -> anyhow::Result<Option<Arc<Principal>>> {
+    let now = state.clock.now();
+    let Some((session, account)) = sessions::find(&state.db, token).await? else {
+        return Ok(None);
+    };
+    let expired =
+        now - session.last_seen_at >= IDLE_TIMEOUT || now - session.created_at >= ABSOLUTE_TIMEOUT;
+    if expired || account.disabled {
+        sessions::delete_by_hash(&state.db, &session.id_hash).await?;
+        return Ok(None);
+    }
+    if now - session.last_seen_at >= TOUCH_INTERVAL {
+        sessions::touch(&state.db, &session.id_hash, now).await?;
+    }
+    let tenant = match account.tenant_id {
+        Some(id) => tenants::find(&state.db, id).await?.map(|t| TenantInfo {
+            id: t.id,
+            name: t.name,
+            timezone: t.timezone.parse().unwrap_or(chrono_tz::Europe::Copenhagen),
+            locale: Locale::parse(&t.locale).unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let Some(role) = Role::parse(&account.role) else {
+        anyhow::bail!("account {} has an unknown role {:?}", account.id, account.role);
+    };
+    Ok(Some(Arc::new(Principal {
+        account_id: account.id,
+        email: account.email,
+        display_name: account.display_name,
+        role,
+        locale: account.locale.as_deref().and_then(Locale::parse),
+        tenant,
+        session_hash: session.id_hash,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_grows_from_a_minute_to_an_hour() {
+        assert_eq!(lock_duration(10), Duration::minutes(1));
+        assert_eq!(lock_duration(11), Duration::minutes(2));
+        assert_eq!(lock_duration(13), Duration::minutes(8));
+        assert_eq!(lock_duration(20), Duration::hours(1));
+        assert_eq!(lock_duration(1000), Duration::hours(1));
+    }
+}

@@ -1,0 +1,160 @@
+//! Creating and reading tenants.
+
+use super::validation::{optional_phone, optional_text, required_text};
+use super::{Actor, AppState, FieldErrors, Invalid, audit};
+use crate::db::entities::tenant;
+use crate::db::tenants::{self, NewTenant};
+use crate::domain::tenant::{DEFAULT_TIMEZONE, MAX_LICENCES, parse_cvr, parse_timezone};
+use crate::domain::{Email, Locale};
+
+/// A new tenant as typed in a form or on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct TenantInput {
+    pub name: String,
+    pub cvr: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub licences: String,
+    pub timezone: Option<String>,
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for TenantError {
+    fn from(e: sea_orm::DbErr) -> TenantError {
+        TenantError::Other(e.into())
+    }
+}
+
+fn validate(input: &TenantInput) -> Result<NewTenant, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let name = required_text(&mut errors, "name", &input.name, 200);
+    let cvr = optional_text(&mut errors, "cvr", input.cvr.as_deref(), 20);
+    let cvr = cvr.and_then(|raw| {
+        let parsed = parse_cvr(&raw);
+        if parsed.is_none() {
+            errors.add("cvr", Invalid::Cvr);
+        }
+        parsed
+    });
+    let contact_name =
+        optional_text(&mut errors, "contact_name", input.contact_name.as_deref(), 200);
+    let contact_email =
+        optional_text(&mut errors, "contact_email", input.contact_email.as_deref(), 254);
+    if let Some(e) = &contact_email
+        && Email::parse(e).is_err()
+    {
+        errors.add("contact_email", Invalid::Email);
+    }
+    let contact_phone = optional_phone(
+        &mut errors,
+        "contact_phone",
+        input.contact_phone.as_deref(),
+        Invalid::Phone,
+    );
+    let licences = match input.licences.trim().parse::<i32>() {
+        Ok(n) if (0..=MAX_LICENCES).contains(&n) => n,
+        _ => {
+            errors.add("licences", Invalid::Licences);
+            0
+        }
+    };
+    let timezone = input.timezone.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let timezone = match timezone {
+        None => DEFAULT_TIMEZONE.to_owned(),
+        Some(raw) => match parse_timezone(raw) {
+            Some(tz) => tz.name().to_owned(),
+            None => {
+                errors.add("timezone", Invalid::Timezone);
+                String::new()
+            }
+        },
+    };
+    let locale = match input.locale.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        None => Locale::Da,
+        Some(raw) => Locale::parse(raw).unwrap_or_else(|| {
+            errors.add("locale", Invalid::Locale);
+            Locale::Da
+        }),
+    };
+    errors.into_result()?;
+    Ok(NewTenant {
+        name,
+        cvr,
+        contact_name,
+        contact_email,
+        contact_phone,
+        licences,
+        timezone,
+        locale: locale.code().to_owned(),
+    })
+}
+
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    input: &TenantInput,
+) -> Result<tenant::Model, TenantError> {
+    let new = validate(input).map_err(TenantError::Invalid)?;
+    let created = tenants::create(&state.db, new, state.clock.now()).await?;
+    audit::record(
+        &state.db,
+        state,
+        actor,
+        Some(created.id),
+        "tenant.created",
+        Some(created.name.clone()),
+    )
+    .await?;
+    Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> TenantInput {
+        TenantInput { name: "Hansen & Co".into(), licences: "25".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn defaults_are_danish_and_copenhagen() {
+        let t = validate(&input()).unwrap();
+        assert_eq!((t.timezone.as_str(), t.locale.as_str()), ("Europe/Copenhagen", "da"));
+        assert_eq!(t.licences, 25);
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let bad = TenantInput {
+            name: "  ".into(),
+            cvr: Some("123".into()),
+            contact_email: Some("nope".into()),
+            contact_phone: Some("call me".into()),
+            licences: "-1".into(),
+            timezone: Some("Europe/Atlantis".into()),
+            locale: Some("de".into()),
+            ..Default::default()
+        };
+        let errors = validate(&bad).unwrap_err();
+        for (field, problem) in [
+            ("name", Invalid::Required),
+            ("cvr", Invalid::Cvr),
+            ("contact_email", Invalid::Email),
+            ("contact_phone", Invalid::Phone),
+            ("licences", Invalid::Licences),
+            ("timezone", Invalid::Timezone),
+            ("locale", Invalid::Locale),
+        ] {
+            assert_eq!(errors.get(field), Some(problem), "{field}");
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Field-level problems with input, reported to the portal (translated) and the CLI.
+
+use std::fmt;
+
+use crate::i18n::Messages;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    Required,
+    TooLong,
+    Email,
+    Cvr,
+    Licences,
+    Timezone,
+    Locale,
+    Role,
+    Phone,
+    Extension,
+    AccountExists,
+    UserExists,
+    NoLicenceLeft,
+    PasswordTooShort,
+    PasswordTooLong,
+    PasswordCommon,
+    PasswordContainsEmail,
+    PasswordMismatch,
+    CannotDisableSelf,
+}
+
+impl Invalid {
+    pub fn message(self, t: &Messages) -> &'static str {
+        match self {
+            Invalid::Required => t.invalid_required,
+            Invalid::TooLong => t.invalid_too_long,
+            Invalid::Email => t.invalid_email,
+            Invalid::Cvr => t.invalid_cvr,
+            Invalid::Licences => t.invalid_licences,
+            Invalid::Timezone => t.invalid_timezone,
+            Invalid::Locale => t.invalid_locale,
+            Invalid::Role => t.invalid_role,
+            Invalid::Phone => t.invalid_phone,
+            Invalid::Extension => t.invalid_extension,
+            Invalid::AccountExists => t.invalid_account_exists,
+            Invalid::UserExists => t.invalid_user_exists,
+            Invalid::NoLicenceLeft => t.invalid_no_licence,
+            Invalid::PasswordTooShort => t.invalid_password_short,
+            Invalid::PasswordTooLong => t.invalid_password_long,
+            Invalid::PasswordCommon => t.invalid_password_common,
+            Invalid::PasswordContainsEmail => t.invalid_password_email,
+            Invalid::PasswordMismatch => t.invalid_password_mismatch,
+            Invalid::CannotDisableSelf => t.invalid_self,
+        }
+    }
+}
+
+impl From<crate::domain::password::PasswordRejected> for Invalid {
+    fn from(p: crate::domain::password::PasswordRejected) -> Invalid {
+        use crate::domain::password::PasswordRejected as P;
+        match p {
+            P::TooShort => Invalid::PasswordTooShort,
+            P::TooLong => Invalid::PasswordTooLong,
+            P::Common => Invalid::PasswordCommon,
+            P::ContainsEmail => Invalid::PasswordContainsEmail,
+        }
+    }
+}
+
+/// Problems per form field; empty means the input is fine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<(&'static str, Invalid)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &'static str, problem: Invalid) {
+        if self.get(field).is_none() {
+            self.0.push((field, problem));
+        }
+    }
+
+    pub fn single(field: &'static str, problem: Invalid) -> FieldErrors {
+        FieldErrors(vec![(field, problem)])
+    }
+
+    pub fn get(&self, field: &str) -> Option<Invalid> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, p)| *p)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when there is nothing to report.
+    pub fn into_result(self) -> Result<(), FieldErrors> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+/// English, for the command line.
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let en = crate::i18n::messages(crate::domain::Locale::En);
+        let parts: Vec<String> =
+            self.0.iter().map(|(field, p)| format!("{field}: {}", p.message(en))).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for FieldErrors {}
+
+/// Trims a text field; empty becomes `None`. Longer than `max` characters is a problem.
+pub fn optional_text(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Option<String> {
+    let value = raw.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max {
+        errors.add(field, Invalid::TooLong);
+    }
+    Some(value.to_owned())
+}
+
+pub fn required_text(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    raw: &str,
+    max: usize,
+) -> String {
+    let value = optional_text(errors, field, Some(raw), max);
+    if value.is_none() {
+        errors.add(field, Invalid::Required);
+    }
+    value.unwrap_or_default()
+}
+
+/// A phone number or extension: digits, spaces, `+` and `-`.
+pub fn optional_phone(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    raw: Option<&str>,
+    problem: Invalid,
+) -> Option<String> {
+    let value = optional_text(errors, field, raw, 32)?;
+    if !value.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-'))
+        || !value.chars().any(|c| c.is_ascii_digit())
+    {
+        errors.add(field, problem);
+    }
+    Some(value)
+}

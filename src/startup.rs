@@ -1,0 +1,109 @@
+//! Builds the shared state and the HTTP server; binds port 0 in tests.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::auth::csrf::CsrfKey;
+use crate::auth::password::PasswordService;
+use crate::clock::Clock;
+use crate::config::{Config, DatabaseTarget};
+use crate::secrets::MasterKey;
+use crate::services::AppState;
+use crate::{db, web as portal};
+
+/// The master key from the environment, or for the embedded database a key file next to it.
+fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if let Some(encoded) = &config.master_key {
+        return MasterKey::from_base64(encoded)
+            .map_err(|m| anyhow::anyhow!("CALBRIDGE_MASTER_KEY {m}"));
+    }
+    let DatabaseTarget::Sqlite(path) = &config.database else {
+        anyhow::bail!("CALBRIDGE_MASTER_KEY is required with PostgreSQL");
+    };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(&config.data_dir);
+    let (key, created) = MasterKey::load_or_create_file(dir)?;
+    if created {
+        tracing::warn!(
+            file = %dir.join("master.key").display(),
+            "CALBRIDGE_MASTER_KEY is not set, so a master key file was generated. Back it up: \
+             without it the stored client secrets cannot be decrypted. Set CALBRIDGE_MASTER_KEY \
+             in production."
+        );
+    }
+    Ok(key)
+}
+
+/// Connects, migrates and assembles everything the use cases share.
+pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
+    let master_key = master_key(&config)?;
+    let db = db::connect(&config.database).await?;
+    db::migrate(&db).await?;
+    Ok(AppState {
+        db,
+        clock,
+        csrf: CsrfKey::new(master_key.derive("csrf")),
+        master_key: Arc::new(master_key),
+        passwords: PasswordService::for_this_machine(),
+        config: Arc::new(config),
+    })
+}
+
+/// The running portal.
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds `bind` (port 0 picks a free port) and starts serving with `workers` threads.
+    pub fn start(state: AppState, bind: SocketAddr, workers: usize) -> anyhow::Result<Application> {
+        let listener =
+            TcpListener::bind(bind).with_context(|| format!("binding the portal to {bind}"))?;
+        let addr = listener.local_addr()?;
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::FormConfig::default().limit(64 * 1024))
+                .configure(portal::routes)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(portal::error::AppError::NotFound)
+                }))
+                .wrap(from_fn(portal::middleware::request_context))
+                .wrap(from_fn(portal::middleware::error_pages))
+                .wrap(from_fn(portal::middleware::security_headers))
+        })
+        .workers(workers.max(1))
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok(Application { addr, server, state })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGINT/SIGTERM, or [`ServerHandle::stop`]).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

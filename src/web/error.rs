@@ -1,0 +1,70 @@
+//! Errors a handler can return. They carry no page: the error-page middleware renders the
+//! status in the product's look and the caller's language (and turns 401 into a redirect to
+//! the sign-in page).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("not allowed for this role")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("the form's security token is missing or wrong")]
+    Csrf,
+    #[error("cross-site request refused")]
+    CrossSite,
+    #[error("the service is busy")]
+    Busy,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> AppError {
+        AppError::Internal(anyhow::Error::new(e).context("database query"))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Csrf | AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Internal(cause) => {
+                // `{:#}` keeps the whole cause chain in the log; the user sees a plain page.
+                tracing::error!(error = format!("{cause:#}"), "request failed");
+                HttpResponse::InternalServerError().finish()
+            }
+            other => {
+                let mut response = HttpResponse::build(other.status_code());
+                if matches!(other, AppError::Csrf | AppError::CrossSite) {
+                    tracing::warn!(reason = %other, "refused a state-changing request");
+                    response.insert_header(("x-calbridge-refusal", refusal_code(other)));
+                }
+                response.finish()
+            }
+        }
+    }
+}
+
+/// A machine-readable reason, so the error page can explain a refused form.
+fn refusal_code(e: &AppError) -> &'static str {
+    match e {
+        AppError::Csrf => "csrf",
+        _ => "cross-site",
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

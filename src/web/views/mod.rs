@@ -1,0 +1,185 @@
+//! Askama view structs. Every page carries a [`Page`] with the chrome: words in the caller's
+//! language, the CSRF token for its forms, the navigation for the caller's role.
+
+pub mod auth;
+pub mod operator;
+pub mod shared;
+pub mod tenant;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use crate::auth::principal::RequestContext;
+use crate::domain::{Locale, Role};
+use crate::i18n::{Messages, messages};
+use crate::services::{FieldErrors, Invalid};
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+pub struct Page {
+    pub t: &'static Messages,
+    pub locale: Locale,
+    pub csrf: String,
+    pub title: String,
+    pub nav: Vec<NavItem>,
+    /// "e-mail · role" of the signed-in account.
+    pub user: Option<(String, &'static str)>,
+    pub tenant_name: Option<String>,
+    pub notice: Option<&'static str>,
+    pub tz: chrono_tz::Tz,
+}
+
+impl Page {
+    /// `active` is the href of the navigation entry this page belongs to.
+    pub fn new(ctx: &RequestContext, title: &str, active: &str) -> Page {
+        let t = messages(ctx.locale);
+        let principal = ctx.principal.as_deref();
+        let items: &[(&'static str, &'static str)] = match principal.map(|p| p.role) {
+            Some(Role::Operator) => {
+                &[("/operator", t.nav_tenants), ("/operator/audit", t.nav_audit)]
+            }
+            Some(Role::TenantAdmin) => &[
+                ("/dashboard", t.nav_dashboard),
+                ("/users", t.nav_users),
+                ("/team", t.nav_team),
+                ("/audit", t.nav_audit),
+            ],
+            Some(Role::Receptionist) => &[("/dashboard", t.nav_dashboard)],
+            None => &[],
+        };
+        Page {
+            t,
+            locale: ctx.locale,
+            csrf: ctx.csrf_token.clone(),
+            title: title.to_owned(),
+            nav: items
+                .iter()
+                .map(|(href, label)| NavItem { href, label, active: *href == active })
+                .collect(),
+            user: principal.map(|p| (p.email.clone(), role_label(t, p.role))),
+            tenant_name: principal.and_then(|p| p.tenant.as_ref()).map(|t| t.name.clone()),
+            notice: None,
+            tz: principal.map_or(chrono_tz::Europe::Copenhagen, |p| p.timezone()),
+        }
+    }
+
+    pub fn with_notice(mut self, notice: Option<&'static str>) -> Page {
+        self.notice = notice;
+        self
+    }
+
+    /// A moment in the caller's time zone, written the way their language does.
+    pub fn time(&self, at: &DateTime<Utc>) -> String {
+        let local = at.with_timezone(&self.tz);
+        match self.locale {
+            Locale::Da => local.format("%d.%m.%Y %H:%M").to_string(),
+            Locale::En => local.format("%-d %b %Y %H:%M").to_string(),
+        }
+    }
+
+    pub fn time_opt(&self, at: &Option<DateTime<Utc>>) -> String {
+        at.as_ref().map_or_else(|| self.t.none.to_owned(), |a| self.time(a))
+    }
+
+    pub fn role(&self, role: &str) -> &'static str {
+        Role::parse(role).map_or(self.t.none, |r| role_label(self.t, r))
+    }
+
+    pub fn tenant_state(&self, state: &str) -> &'static str {
+        match state {
+            "onboarding" => self.t.state_onboarding,
+            "active" => self.t.state_active,
+            "suspended" => self.t.state_suspended,
+            _ => self.t.none,
+        }
+    }
+
+    pub fn locale_name(&self, code: &str) -> &'static str {
+        match Locale::parse(code) {
+            Some(Locale::Da) => self.t.locale_da,
+            Some(Locale::En) => self.t.locale_en,
+            None => self.t.none,
+        }
+    }
+
+    /// The audit trail's action codes in words.
+    pub fn action(&self, code: &str) -> String {
+        let t = self.t;
+        let known = match code {
+            "login.succeeded" => t.action_login_succeeded,
+            "login.failed" => t.action_login_failed,
+            "account.locked" => t.action_account_locked,
+            "logout" => t.action_logout,
+            "tenant.created" => t.action_tenant_created,
+            "invite.created" => t.action_invite_created,
+            "invite.accepted" => t.action_invite_accepted,
+            "invite.revoked" => t.action_invite_revoked,
+            "account.created" => t.action_account_created,
+            "account.disabled" => t.action_account_disabled,
+            "account.enabled" => t.action_account_enabled,
+            "user.added" => t.action_user_added,
+            "user.updated" => t.action_user_updated,
+            "user.removed" => t.action_user_removed,
+            "user.sync_enabled" => t.action_user_sync_enabled,
+            "user.sync_disabled" => t.action_user_sync_disabled,
+            other => return other.to_owned(),
+        };
+        known.to_owned()
+    }
+
+    /// The message for a field, or "" when the field is fine.
+    pub fn problem(&self, errors: &FieldErrors, field: &str) -> &'static str {
+        errors.get(field).map_or("", |p: Invalid| p.message(self.t))
+    }
+}
+
+pub fn role_label(t: &Messages, role: Role) -> &'static str {
+    match role {
+        Role::Operator => t.role_operator,
+        Role::TenantAdmin => t.role_tenant_admin,
+        Role::Receptionist => t.role_receptionist,
+    }
+}
+
+/// Renders a template with a status; a template that fails to render is a server error.
+pub fn render(status: StatusCode, view: &impl Template) -> HttpResponse {
+    match view.render() {
+        Ok(html) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+pub fn ok(view: &impl Template) -> HttpResponse {
+    render(StatusCode::OK, view)
+}
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+pub struct ErrorView {
+    pub page: Page,
+    pub heading: &'static str,
+    pub text: &'static str,
+}
+
+pub fn error_page(ctx: &RequestContext, status: StatusCode, refusal: Option<&str>) -> HttpResponse {
+    let t = messages(ctx.locale);
+    let (heading, text) = match status.as_u16() {
+        404 => (t.error_title_404, t.error_text_404),
+        403 if refusal.is_some() => (t.error_title_403, t.error_text_csrf),
+        403 => (t.error_title_403, t.error_text_403),
+        500 => (t.error_title_500, t.error_text_500),
+        503 => (t.error_title_503, t.error_text_503),
+        _ => (t.error_title_other, t.error_text_other),
+    };
+    let view = ErrorView { page: Page::new(ctx, heading, ""), heading, text };
+    render(status, &view)
+}

@@ -1,0 +1,255 @@
+//! The command line as an operator scripts it.
+
+use std::process::Stdio;
+
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+use crate::support::{PASSWORD, TestApp};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn calbridge(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Run {
+    let workdir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_calbridge"));
+    cmd.args(args)
+        .current_dir(workdir.path())
+        .env_clear()
+        .env("DATABASE_URL", app.database_url())
+        .env("CALBRIDGE_MASTER_KEY", &app.master_key)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).await.unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn tenant_and_user_commands_round_trip() {
+    let app = TestApp::spawn().await;
+    let created = calbridge(
+        &app,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Hansen & Co",
+            "--licences",
+            "2",
+            "--locale",
+            "en",
+            "--cvr",
+            "12345678",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let id = created.stdout.trim().to_owned();
+    assert!(sea_orm::prelude::Uuid::parse_str(&id).is_ok(), "prints the id: {id}");
+
+    let added = calbridge(
+        &app,
+        &[
+            "user",
+            "add",
+            "--tenant",
+            &id,
+            "--email",
+            "Anna@Hansen.dk",
+            "--name",
+            "Anna Hansen",
+            "--extension",
+            "201",
+            "--department",
+            "Salg",
+            "--sync",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    calbridge(&app, &["user", "add", "--tenant", &id, "--email", "bo@hansen.dk"], None).await;
+
+    let list = calbridge(&app, &["user", "list", "--tenant", &id], None).await;
+    assert_eq!(list.code, 0);
+    assert!(list.stdout.lines().next().unwrap().starts_with("EMAIL"));
+    assert!(list.stdout.contains("Anna@Hansen.dk") && list.stdout.contains("Anna Hansen"));
+
+    let json = calbridge(&app, &["user", "list", "--tenant", &id, "--json"], None).await;
+    let users: serde_json::Value = serde_json::from_str(&json.stdout).expect("valid JSON");
+    let anna = users.as_array().unwrap().iter().find(|u| u["email"] == "Anna@Hansen.dk").unwrap();
+    assert_eq!(anna["sync_enabled"], true);
+    assert_eq!(anna["extension"], "201");
+
+    let tenants = calbridge(&app, &["tenant", "list", "--json"], None).await;
+    let tenants: serde_json::Value = serde_json::from_str(&tenants.stdout).unwrap();
+    let t = &tenants.as_array().unwrap()[0];
+    assert_eq!(t["id"], id.as_str());
+    assert_eq!(t["licences"], 2);
+    assert_eq!(t["sync_enabled_users"], 1);
+    assert_eq!(t["users"], 2);
+    let table = calbridge(&app, &["tenant", "list"], None).await;
+    assert!(table.stdout.contains("Hansen & Co"));
+
+    // What the CLI wrote, the portal shows.
+    let detail =
+        calbridge::db::tenants::find(&app.state.db, id.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(detail.locale, "en");
+}
+
+#[tokio::test]
+async fn operator_create_reads_the_password_from_stdin() {
+    let app = TestApp::spawn().await;
+    let run = calbridge(
+        &app,
+        &["operator", "create", "--email", "ops@calbridge.dk"],
+        Some(&format!("{PASSWORD}\n")),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains(PASSWORD) && !run.stderr.contains(PASSWORD));
+    assert_eq!(app.browser().login("ops@calbridge.dk", PASSWORD).await.status, 303);
+
+    let weak = calbridge(
+        &app,
+        &["operator", "create", "--email", "weak@calbridge.dk"],
+        Some("password1234\n"),
+    )
+    .await;
+    assert_eq!(weak.code, 2);
+    assert!(weak.stderr.contains("too common"), "{}", weak.stderr);
+    let dup = calbridge(
+        &app,
+        &["operator", "create", "--email", "OPS@calbridge.dk"],
+        Some(&format!("{PASSWORD}\n")),
+    )
+    .await;
+    assert_eq!(dup.code, 2);
+    assert!(dup.stderr.contains("already exists"));
+}
+
+#[tokio::test]
+async fn bad_input_gives_one_line_and_a_nonzero_exit() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant("Hansen", 1).await.to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["tenant", "create", "--name", "X", "--licences", "-3"], "licences"),
+        (vec!["tenant", "create", "--name", "X", "--licences", "ten"], "licences"),
+        (
+            vec![
+                "tenant",
+                "create",
+                "--name",
+                "X",
+                "--licences",
+                "1",
+                "--timezone",
+                "Nowhere/Land",
+            ],
+            "timezone",
+        ),
+        (
+            vec!["tenant", "create", "--name", "X", "--licences", "1", "--locale", "de"],
+            "invalid value",
+        ),
+        (vec!["tenant", "create", "--name", "X", "--licences", "1", "--cvr", "12"], "cvr"),
+        (vec!["tenant", "create", "--licences", "1"], "--name"),
+        (vec!["user", "add", "--tenant", "not-a-uuid", "--email", "a@b.dk"], "not a tenant id"),
+        (
+            vec![
+                "user",
+                "add",
+                "--tenant",
+                "00000000-0000-0000-0000-000000000000",
+                "--email",
+                "a@b.dk",
+            ],
+            "no tenant",
+        ),
+        (vec!["user", "add", "--tenant", &tenant, "--email", "nope"], "e-mail"),
+        (vec!["user", "list", "--tenant", ""], "not a tenant id"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+        (vec!["operator", "create", "--email", "x@y.dk"], "no password"),
+    ];
+    for (args, expected) in cases {
+        let run = calbridge(&app, &args, Some("")).await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let lines: Vec<&str> = run.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {}", run.stderr);
+        assert!(
+            lines[0].to_lowercase().contains(&expected.to_lowercase()),
+            "{args:?}: {}",
+            lines[0]
+        );
+        assert!(!run.stderr.contains("panicked"));
+    }
+    // Licence limit from the CLI too.
+    calbridge(
+        &app,
+        &["user", "add", "--tenant", &tenant, "--email", "a@hansen.dk", "--sync"],
+        None,
+    )
+    .await;
+    let over = calbridge(
+        &app,
+        &["user", "add", "--tenant", &tenant, "--email", "b@hansen.dk", "--sync"],
+        None,
+    )
+    .await;
+    assert_eq!(over.code, 2);
+    assert!(over.stderr.contains("All licences are in use"));
+}
+
+#[tokio::test]
+async fn configuration_errors_name_the_variable() {
+    let app = TestApp::spawn().await;
+    for (var, value) in [
+        ("CALBRIDGE_BIND", "not-an-address"),
+        ("CALBRIDGE_SYNC_INTERVAL_SECS", "soon"),
+        ("CALBRIDGE_MASTER_KEY", "dG9vIHNob3J0"),
+        ("DATABASE_URL", "mysql://nope"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_calbridge"))
+            .args(["tenant", "list"])
+            .env_clear()
+            .env("DATABASE_URL", app.database_url())
+            .env("CALBRIDGE_MASTER_KEY", &app.master_key)
+            .env(var, value)
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}: {stderr}");
+        assert!(stderr.contains(var), "{var}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn migrate_brings_an_empty_database_up_to_date() {
+    // An empty database of the same kind the suite runs on.
+    let app = TestApp::spawn().await;
+    use migration::MigratorTrait;
+    migration::Migrator::reset(&app.state.db).await.unwrap();
+    assert!(calbridge::db::pending_migrations(&app.state.db).await.unwrap() > 0);
+    let run = calbridge(&app, &["migrate"], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(calbridge::db::pending_migrations(&app.state.db).await.unwrap(), 0);
+    let again = calbridge(&app, &["migrate"], None).await;
+    assert_eq!(again.code, 0, "migrating twice is harmless");
+}

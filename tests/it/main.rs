@@ -1,0 +1,13 @@
+//! End-to-end tests: the real app on port 0, driven over HTTP and through the CLI.
+
+mod support;
+
+mod audit;
+mod cli;
+mod csrf;
+mod health;
+mod invites;
+mod login;
+mod portal;
+mod sessions;
+mod tenancy;
