@@ -1,6 +1,7 @@
 //! calbridge: calendars in, switchboard availability out.
 
 pub mod auth;
+pub mod availability;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -9,5 +10,6 @@ pub mod domain;
 pub mod i18n;
 pub mod secrets;
 pub mod services;
+pub mod simulator;
 pub mod startup;
 pub mod web;

@@ -130,6 +130,16 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::User(UserCommand::Add(args)) => add_user(args).await,
+        Command::SimulateM365 { bind, scenario } => {
+            if !scenario.is_file() {
+                return Err(Failure::Usage(format!(
+                    "--scenario: {} is not a readable file",
+                    scenario.display()
+                )));
+            }
+            println!("Microsoft 365 simulator starting on http://{bind} (ctrl-c stops it)");
+            Ok(crate::simulator::run_standalone(&bind, &scenario).await?)
+        }
         Command::User(UserCommand::List { tenant, json }) => {
             let state = state().await?;
             let scope = tenant_scope(&state, &tenant).await?;

@@ -29,6 +29,15 @@ pub enum Command {
     /// Manage a tenant's directory users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Run the Microsoft 365 simulator alone (token endpoint and Graph calendar endpoints).
+    #[command(name = "simulate-m365")]
+    SimulateM365 {
+        #[arg(long, default_value = "127.0.0.1:9365")]
+        bind: String,
+        /// Scenario file (TOML): directory tenants, mailboxes, events, faults.
+        #[arg(long)]
+        scenario: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

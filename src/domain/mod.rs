@@ -6,6 +6,7 @@ pub mod locale;
 pub mod password;
 pub mod role;
 pub mod tenant;
+pub mod timezone;
 
 pub use email::Email;
 pub use locale::Locale;

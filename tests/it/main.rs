@@ -10,4 +10,5 @@ mod invites;
 mod login;
 mod portal;
 mod sessions;
+mod simulator;
 mod tenancy;

@@ -1,0 +1,11 @@
+//! The Microsoft 365 simulator, driven over HTTP exactly as calbridge's Graph client drives it.
+
+mod batch;
+mod calendar_view;
+mod common;
+mod control;
+mod faults;
+mod get_schedule;
+mod shapes;
+mod throttling;
+mod token;
