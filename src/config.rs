@@ -63,6 +63,8 @@ pub struct Config {
     pub public_url: Option<Url>,
     /// Base64 of 32 bytes; when absent the embedded default generates a key file.
     pub master_key: Option<SecretString>,
+    /// Earlier master keys, still accepted for decryption while `keys rotate` runs.
+    pub previous_master_keys: Vec<SecretString>,
     pub data_dir: PathBuf,
     pub ms_login_url: Url,
     pub ms_graph_url: Url,
@@ -104,6 +106,19 @@ impl Config {
                  (generate one with: openssl rand -base64 32)",
             ));
         }
+        let previous_master_keys: Vec<SecretString> = get("CALBRIDGE_MASTER_KEY_PREVIOUS")
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(|k| SecretString::from(k.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for key in &previous_master_keys {
+            crate::secrets::MasterKey::from_base64(key)
+                .map_err(|m| ConfigError::new("CALBRIDGE_MASTER_KEY_PREVIOUS", m))?;
+        }
         let ms_login_url = get("CALBRIDGE_MS_LOGIN_URL")
             .map(|raw| parse_http_url("CALBRIDGE_MS_LOGIN_URL", &raw))
             .transpose()?
@@ -129,6 +144,7 @@ impl Config {
             database,
             public_url,
             master_key,
+            previous_master_keys,
             data_dir,
             ms_login_url,
             ms_graph_url,

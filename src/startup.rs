@@ -12,21 +12,27 @@ use crate::auth::csrf::CsrfKey;
 use crate::auth::password::PasswordService;
 use crate::clock::Clock;
 use crate::config::{Config, DatabaseTarget};
-use crate::secrets::MasterKey;
+use crate::secrets::{Keyring, MasterKey};
 use crate::services::AppState;
 use crate::{db, web as portal};
 
-/// The master key from the environment, or for the embedded database a key file next to it.
-fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+/// The keys from the environment, or for the embedded database the key files next to it.
+pub fn keyring(config: &Config) -> anyhow::Result<Keyring> {
+    let mut previous = config
+        .previous_master_keys
+        .iter()
+        .map(|k| {
+            MasterKey::from_base64(k)
+                .map_err(|m| anyhow::anyhow!("CALBRIDGE_MASTER_KEY_PREVIOUS {m}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(encoded) = &config.master_key {
-        return MasterKey::from_base64(encoded)
-            .map_err(|m| anyhow::anyhow!("CALBRIDGE_MASTER_KEY {m}"));
+        let current = MasterKey::from_base64(encoded)
+            .map_err(|m| anyhow::anyhow!("CALBRIDGE_MASTER_KEY {m}"))?;
+        return Ok(Keyring::new(current, previous));
     }
-    let DatabaseTarget::Sqlite(path) = &config.database else {
-        anyhow::bail!("CALBRIDGE_MASTER_KEY is required with PostgreSQL");
-    };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(&config.data_dir);
-    let (key, created) = MasterKey::load_or_create_file(dir)?;
+    let dir = key_file_dir(config)?;
+    let (key, created) = MasterKey::load_or_create_file(&dir)?;
     if created {
         tracing::warn!(
             file = %dir.join("master.key").display(),
@@ -35,19 +41,29 @@ fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
              in production."
         );
     }
-    Ok(key)
+    previous.extend(MasterKey::load_rotation_leftovers(&dir)?);
+    Ok(Keyring::new(key, previous))
+}
+
+/// Where the embedded database keeps its key files: next to the database file.
+pub fn key_file_dir(config: &Config) -> anyhow::Result<std::path::PathBuf> {
+    let DatabaseTarget::Sqlite(path) = &config.database else {
+        anyhow::bail!("CALBRIDGE_MASTER_KEY is required with PostgreSQL");
+    };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(&config.data_dir);
+    Ok(dir.to_path_buf())
 }
 
 /// Connects, migrates and assembles everything the use cases share.
 pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
-    let master_key = master_key(&config)?;
+    let keyring = keyring(&config)?;
     let db = db::connect(&config.database).await?;
     db::migrate(&db).await?;
     Ok(AppState {
         db,
         clock,
-        csrf: CsrfKey::new(master_key.derive("csrf")),
-        master_key: Arc::new(master_key),
+        csrf: CsrfKey::new(keyring.current().derive("csrf")),
+        keyring: Arc::new(keyring),
         passwords: PasswordService::for_this_machine(),
         config: Arc::new(config),
     })

@@ -3,15 +3,19 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use sea_orm::prelude::Uuid;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::json;
 
 use super::output::table;
-use super::{Cli, Command, OperatorCommand, TenantCommand, UserAddArgs, UserCommand};
+use super::{
+    Cli, Command, KeysCommand, OperatorCommand, SetGraphArgs, TenantCommand, UserAddArgs,
+    UserCommand,
+};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, TenantScope, tenants};
 use crate::services::accounts::AccountError;
+use crate::services::credentials::{CredentialsError, GraphInput};
 use crate::services::directory::{DirectoryError, UserInput};
 use crate::services::tenants::{TenantError, TenantInput};
 use crate::services::{self, Actor, AppState};
@@ -130,6 +134,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::User(UserCommand::Add(args)) => add_user(args).await,
+        Command::Tenant(TenantCommand::SetGraph(args)) => set_graph(args).await,
+        Command::Keys(KeysCommand::Rotate) => rotate_keys().await,
         Command::SimulateM365 { bind, scenario } => {
             if !scenario.is_file() {
                 return Err(Failure::Usage(format!(
@@ -221,6 +227,88 @@ async fn add_user(args: UserAddArgs) -> Result<(), Failure> {
     }
 }
 
+async fn set_graph(args: SetGraphArgs) -> Result<(), Failure> {
+    let secret = read_line_from_stdin("client secret")?;
+    let state = state().await?;
+    let scope = tenant_scope(&state, &args.tenant).await?;
+    let input = GraphInput {
+        directory_id: args.directory_id,
+        client_id: args.client_id,
+        client_secret: secret,
+        secret_expires: args.secret_expires,
+        detail: Some(args.detail),
+    };
+    match services::credentials::set_graph(&state, &Actor::command_line(), scope, &input).await {
+        Ok(summary) => {
+            let expires = summary.secret_expires_on.map_or("unknown".to_owned(), |d| d.to_string());
+            println!(
+                "Microsoft 365 connection saved: directory {}, app {}, detail {}, secret expires {}",
+                summary.directory_id, summary.client_id, summary.detail, expires
+            );
+            Ok(())
+        }
+        Err(CredentialsError::Invalid(e)) => Err(Failure::Usage(e.to_string())),
+        Err(CredentialsError::Other(e)) => Err(e.into()),
+    }
+}
+
+/// Re-encrypts every secret. With key files, a new key is made first and installed only after
+/// every secret moved to it; an interruption leaves both keys readable.
+async fn rotate_keys() -> Result<(), Failure> {
+    let config = Config::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
+    let mut state = build_state(config.clone(), Clock::system()).await?;
+    let key_files = config.master_key.is_none();
+    if key_files {
+        let dir = crate::startup::key_file_dir(&config)?;
+        let next = crate::secrets::MasterKey::next_for_rotation(&dir)?;
+        let old = crate::startup::keyring(&config)?;
+        let mut previous = vec![
+            crate::secrets::MasterKey::from_base64(&old.current().to_base64())
+                .map_err(anyhow::Error::msg)?,
+        ];
+        previous.extend(crate::secrets::MasterKey::load_rotation_leftovers(&dir)?);
+        state.keyring = std::sync::Arc::new(crate::secrets::Keyring::new(next, previous));
+    }
+    let report = services::credentials::rotate(&state).await?;
+    if key_files {
+        crate::secrets::MasterKey::promote_next_file(&crate::startup::key_file_dir(&config)?)?;
+    }
+    let key_id = state.keyring.current().key_id();
+    services::audit::record(
+        &state.db,
+        &state,
+        &Actor::command_line(),
+        None,
+        "keys.rotated",
+        Some(format!("key {key_id}: {} secrets re-encrypted", report.reencrypted)),
+    )
+    .await?;
+    println!(
+        "{} secrets re-encrypted under key {key_id} ({} were already under it)",
+        report.reencrypted, report.already_current
+    );
+    if key_files {
+        println!("the old key is kept as master.key.previous; delete it once backups are updated");
+    } else {
+        println!("remove CALBRIDGE_MASTER_KEY_PREVIOUS from every instance when this is done");
+    }
+    Ok(())
+}
+
+/// One line from stdin, without its line ending.
+fn read_line_from_stdin(what: &str) -> Result<SecretString, Failure> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .with_context(|| format!("reading the {what} from stdin"))?;
+    let value = line.trim_end_matches(['\r', '\n']).to_owned();
+    if value.is_empty() {
+        return Err(Failure::Usage(format!("no {what} given on stdin")));
+    }
+    Ok(SecretString::from(value))
+}
+
 fn read_password() -> Result<SecretString, Failure> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
@@ -233,16 +321,11 @@ fn read_password() -> Result<SecretString, Failure> {
         }
         return Ok(SecretString::from(first));
     }
-    let mut line = String::new();
-    stdin.lock().read_line(&mut line).context("reading the password from stdin")?;
-    Ok(SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned()))
+    read_line_from_stdin("password")
 }
 
 async fn create_operator(email: &str) -> Result<(), Failure> {
     let password = read_password()?;
-    if password.expose_secret().is_empty() {
-        return Err(Failure::Usage("no password given on stdin".into()));
-    }
     let state = state().await?;
     match services::accounts::create_operator(&state, email, &password).await {
         Ok(account) => {

@@ -29,6 +29,9 @@ pub enum Command {
     /// Manage a tenant's directory users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the master key that encrypts stored secrets.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Run the Microsoft 365 simulator alone (token endpoint and Graph calendar endpoints).
     #[command(name = "simulate-m365")]
     SimulateM365 {
@@ -51,9 +54,19 @@ pub enum OperatorCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-encrypt every stored secret under the current master key. With the embedded
+    /// database's key file, a new key is generated first; with CALBRIDGE_MASTER_KEY, set the
+    /// new key there and the old one in CALBRIDGE_MASTER_KEY_PREVIOUS before running this.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum TenantCommand {
     /// Create a tenant and print its id.
     Create(TenantCreateArgs),
+    /// Store the tenant's Microsoft 365 connection; the client secret is read from stdin.
+    SetGraph(SetGraphArgs),
     /// List every tenant.
     List {
         /// Print JSON instead of a table.
@@ -82,6 +95,29 @@ pub struct TenantCreateArgs {
     pub contact_email: Option<String>,
     #[arg(long)]
     pub contact_phone: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SetGraphArgs {
+    /// The tenant's id.
+    #[arg(long)]
+    pub tenant: String,
+    /// Directory (tenant) ID from Microsoft Entra: a GUID or a verified domain.
+    #[arg(long)]
+    pub directory_id: String,
+    /// Application (client) ID of the app registration.
+    #[arg(long)]
+    pub client_id: String,
+    /// Read the client secret's value from stdin (never from the command line, where other
+    /// users of the machine could see it).
+    #[arg(long, required = true)]
+    pub client_secret_stdin: bool,
+    /// When the secret expires (YYYY-MM-DD), so the portal can warn in time.
+    #[arg(long)]
+    pub secret_expires: Option<String>,
+    /// free-busy (Calendars.ReadBasic) or full (Calendars.Read: subject and location too).
+    #[arg(long, default_value = "free-busy")]
+    pub detail: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod directory;
 pub mod entities;
 pub mod invites;
+pub mod provider_configs;
 pub mod scope;
 pub mod sessions;
 pub mod tenants;

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod email;
 pub mod locale;
 pub mod password;
+pub mod provider;
 pub mod role;
 pub mod tenant;
 pub mod timezone;

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod credentials;
 pub mod directory;
 pub mod invites;
 pub mod sessions;
@@ -18,7 +19,7 @@ use crate::auth::csrf::CsrfKey;
 use crate::auth::password::PasswordService;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::secrets::MasterKey;
+use crate::secrets::Keyring;
 
 /// Everything a use case may need, shared by the web server, the CLI and the jobs.
 #[derive(Clone)]
@@ -28,7 +29,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub passwords: PasswordService,
     pub csrf: CsrfKey,
-    pub master_key: Arc<MasterKey>,
+    pub keyring: Arc<Keyring>,
 }
 
 /// Who did something, for the audit trail.

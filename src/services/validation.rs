@@ -25,6 +25,13 @@ pub enum Invalid {
     PasswordContainsEmail,
     PasswordMismatch,
     CannotDisableSelf,
+    DirectoryId,
+    ClientId,
+    SecretMissing,
+    SecretLooksLikeId,
+    ExpiryDate,
+    SecretExpired,
+    DetailLevel,
 }
 
 impl Invalid {
@@ -49,6 +56,13 @@ impl Invalid {
             Invalid::PasswordContainsEmail => t.invalid_password_email,
             Invalid::PasswordMismatch => t.invalid_password_mismatch,
             Invalid::CannotDisableSelf => t.invalid_self,
+            Invalid::DirectoryId => t.invalid_directory_id,
+            Invalid::ClientId => t.invalid_client_id,
+            Invalid::SecretMissing => t.invalid_secret_missing,
+            Invalid::SecretLooksLikeId => t.invalid_secret_is_id,
+            Invalid::ExpiryDate => t.invalid_expiry_date,
+            Invalid::SecretExpired => t.invalid_secret_expired,
+            Invalid::DetailLevel => t.invalid_detail,
         }
     }
 }

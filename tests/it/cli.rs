@@ -7,21 +7,37 @@ use tokio::process::Command;
 
 use crate::support::{PASSWORD, TestApp};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-async fn calbridge(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Run {
+/// Runs the CLI against the app's database with its master key.
+pub async fn calbridge(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Run {
+    calbridge_with(
+        app,
+        args,
+        stdin,
+        &[("CALBRIDGE_MASTER_KEY", &app.master_key), ("RUST_LOG", "warn")],
+    )
+    .await
+}
+
+/// Runs the CLI against the app's database with exactly the given extra environment.
+pub async fn calbridge_with(
+    app: &TestApp,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Run {
     let workdir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_calbridge"));
     cmd.args(args)
         .current_dir(workdir.path())
         .env_clear()
         .env("DATABASE_URL", app.database_url())
-        .env("CALBRIDGE_MASTER_KEY", &app.master_key)
-        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

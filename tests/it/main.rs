@@ -4,6 +4,7 @@ mod support;
 
 mod audit;
 mod cli;
+mod credentials;
 mod csrf;
 mod health;
 mod invites;

@@ -128,6 +128,8 @@ impl Page {
             "user.removed" => t.action_user_removed,
             "user.sync_enabled" => t.action_user_sync_enabled,
             "user.sync_disabled" => t.action_user_sync_disabled,
+            "credentials.updated" => t.action_credentials_updated,
+            "keys.rotated" => t.action_keys_rotated,
             other => return other.to_owned(),
         };
         known.to_owned()

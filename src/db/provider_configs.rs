@@ -1,0 +1,121 @@
+//! Each tenant's calendar connection. Secret columns only ever hold ciphertext.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::prelude::*;
+use sea_orm::sea_query::{Expr, OnConflict};
+
+use super::TenantScope;
+use super::entities::provider_config;
+use crate::domain::provider::DetailLevel;
+use crate::secrets::SecretField;
+
+pub const KIND_GRAPH: &str = "graph";
+
+pub struct GraphConnection {
+    pub directory_id: String,
+    pub client_id: String,
+    pub client_secret_ciphertext: String,
+    pub secret_expires_on: Option<NaiveDate>,
+    pub detail: DetailLevel,
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+) -> Result<Option<provider_config::Model>, DbErr> {
+    provider_config::Entity::find_by_id(scope.tenant_id()).one(db).await
+}
+
+/// Stores the Microsoft 365 connection, replacing any earlier one.
+pub async fn save_graph(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    graph: GraphConnection,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let model = provider_config::ActiveModel {
+        tenant_id: Set(scope.tenant_id()),
+        kind: Set(KIND_GRAPH.to_owned()),
+        directory_id: Set(Some(graph.directory_id)),
+        client_id: Set(Some(graph.client_id)),
+        client_secret_ciphertext: Set(Some(graph.client_secret_ciphertext)),
+        secret_expires_on: Set(graph.secret_expires_on),
+        detail_level: Set(graph.detail.as_str().to_owned()),
+        ews_url: Set(None),
+        ews_username: Set(None),
+        ews_password_ciphertext: Set(None),
+        ews_auth_scheme: Set(None),
+        updated_at: Set(now),
+    };
+    use provider_config::Column as C;
+    provider_config::Entity::insert(model)
+        .on_conflict(
+            OnConflict::column(C::TenantId)
+                .update_columns([
+                    C::Kind,
+                    C::DirectoryId,
+                    C::ClientId,
+                    C::ClientSecretCiphertext,
+                    C::SecretExpiresOn,
+                    C::DetailLevel,
+                    C::EwsUrl,
+                    C::EwsUsername,
+                    C::EwsPasswordCiphertext,
+                    C::EwsAuthScheme,
+                    C::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// One stored ciphertext, wherever it lives; for key rotation, which spans every tenant.
+pub struct StoredSecret {
+    pub tenant_id: Uuid,
+    pub field: SecretField,
+    pub ciphertext: String,
+}
+
+pub async fn all_secrets(db: &impl ConnectionTrait) -> Result<Vec<StoredSecret>, DbErr> {
+    let rows = provider_config::Entity::find().all(db).await?;
+    let mut secrets = Vec::new();
+    for row in rows {
+        if let Some(c) = row.client_secret_ciphertext {
+            secrets.push(StoredSecret {
+                tenant_id: row.tenant_id,
+                field: SecretField::GraphClientSecret,
+                ciphertext: c,
+            });
+        }
+        if let Some(c) = row.ews_password_ciphertext {
+            secrets.push(StoredSecret {
+                tenant_id: row.tenant_id,
+                field: SecretField::EwsPassword,
+                ciphertext: c,
+            });
+        }
+    }
+    Ok(secrets)
+}
+
+/// Replaces one ciphertext, only if it is still the one that was read.
+pub async fn replace_secret(
+    db: &impl ConnectionTrait,
+    old: &StoredSecret,
+    new_ciphertext: String,
+) -> Result<bool, DbErr> {
+    let column = match old.field {
+        SecretField::GraphClientSecret => provider_config::Column::ClientSecretCiphertext,
+        SecretField::EwsPassword => provider_config::Column::EwsPasswordCiphertext,
+    };
+    let result = provider_config::Entity::update_many()
+        .col_expr(column, Expr::value(new_ciphertext))
+        .filter(provider_config::Column::TenantId.eq(old.tenant_id))
+        .filter(column.eq(old.ciphertext.clone()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

@@ -1,0 +1,73 @@
+//! How a tenant's calendars are reached.
+
+use std::fmt;
+
+/// How much of each appointment calbridge reads from Microsoft 365.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DetailLevel {
+    /// Busy/free and times only (`Calendars.ReadBasic` is enough): least privilege.
+    #[default]
+    FreeBusy,
+    /// Also subject and location for the receptionist (`Calendars.Read`).
+    Full,
+}
+
+impl DetailLevel {
+    /// Accepts the stored form (`free_busy`) and the command-line form (`free-busy`).
+    pub fn parse(raw: &str) -> Option<DetailLevel> {
+        match raw.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "free_busy" | "freebusy" => Some(DetailLevel::FreeBusy),
+            "full" => Some(DetailLevel::Full),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetailLevel::FreeBusy => "free_busy",
+            DetailLevel::Full => "full",
+        }
+    }
+}
+
+impl fmt::Display for DetailLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A Microsoft Entra directory (tenant) id: a GUID or one of the tenant's verified domains.
+pub fn parse_directory_id(raw: &str) -> Option<String> {
+    let value = raw.trim();
+    if let Ok(guid) = uuid::Uuid::parse_str(value) {
+        return Some(guid.hyphenated().to_string());
+    }
+    crate::domain::email::is_domain(value).then(|| value.to_ascii_lowercase())
+}
+
+/// An application (client) id: always a GUID.
+pub fn parse_client_id(raw: &str) -> Option<String> {
+    uuid::Uuid::parse_str(raw.trim()).ok().map(|g| g.hyphenated().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_guids_or_domains() {
+        assert_eq!(
+            parse_directory_id(" 72F988BF-86F1-41AF-91AB-2D7CD011DB47 ").as_deref(),
+            Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        );
+        assert_eq!(
+            parse_directory_id("Hansen.onmicrosoft.com").as_deref(),
+            Some("hansen.onmicrosoft.com")
+        );
+        assert_eq!(parse_directory_id("not a tenant"), None);
+        assert!(parse_client_id("hansen.dk").is_none());
+        assert_eq!(DetailLevel::parse("free-busy"), Some(DetailLevel::FreeBusy));
+        assert_eq!(DetailLevel::parse("FULL"), Some(DetailLevel::Full));
+        assert_eq!(DetailLevel::parse("everything"), None);
+    }
+}
