@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod i18n;
+pub mod providers;
 pub mod secrets;
 pub mod services;
 pub mod simulator;

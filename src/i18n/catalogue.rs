@@ -225,4 +225,32 @@ catalogue! {
     action_user_sync_disabled => "Synkronisering slået fra", "Sync turned off";
     action_credentials_updated => "Microsoft 365-forbindelse gemt", "Microsoft 365 connection saved";
     action_keys_rotated => "Hovednøgle skiftet", "Master key rotated";
+
+    // Calendar provider errors
+    provider_auth_tenant_not_found => "Microsoft kender ikke den angivne mappe (lejer). Mappe-id'et eller domænet er forkert.", "Microsoft does not know the directory (tenant) you entered. The directory ID or domain is wrong.";
+    provider_auth_tenant_not_found_fix => "Kopiér Mappe-id (lejer-id) fra app-registreringens Oversigt i Microsoft Entra, eller brug et bekræftet domæne som firma.dk.", "Copy the Directory (tenant) ID from the app registration's Overview page in Microsoft Entra, or use a verified domain such as company.com.";
+    provider_auth_app_not_found => "Appen findes ikke i denne lejer, eller der er ikke givet samtykke til den.", "The app was not found in this tenant, or consent was never given for it.";
+    provider_auth_app_not_found_fix => "Kontrollér at Program-id (klient-id) er kopieret fra den app-registrering, der ligger i samme lejer som Mappe-id'et, og at en administrator har klikket Giv administratorsamtykke under API-tilladelser.", "Check that the Application (client) ID is copied from an app registration in the same tenant as the Directory ID, and that an administrator has clicked Grant admin consent under API permissions.";
+    provider_auth_wrong_secret => "Klienthemmeligheden er forkert.", "The client secret is wrong.";
+    provider_auth_wrong_secret_fix => "Kopiér hemmelighedens Værdi (Value), ikke dens Hemmeligt id (Secret ID). Værdien vises kun lige efter oprettelsen; opret en ny klienthemmelighed under Certifikater og hemmeligheder, hvis du ikke har den.", "Copy the secret's Value, not its Secret ID. The Value is only shown right after it is created; create a new client secret under Certificates & secrets if you no longer have it.";
+    provider_auth_secret_expired => "Klienthemmeligheden er udløbet.", "The client secret has expired.";
+    provider_auth_secret_expired_fix => "Opret en ny klienthemmelighed under Certifikater og hemmeligheder i app-registreringen, og indtast dens Værdi og udløbsdato her.", "Create a new client secret under Certificates & secrets in the app registration, then enter its Value and expiry date here.";
+    provider_auth_invalid_scope => "Microsoft afviste den ønskede tilladelse (scope).", "Microsoft rejected the requested permission scope.";
+    provider_auth_invalid_scope_fix => "Dette er en fejl i opsætningen af calbridge. Kontakt jeres leverandør.", "This is a calbridge configuration error. Contact your provider.";
+    provider_auth_token_rejected => "Microsoft Graph afviste adgangsbilletten fra Microsoft Entra.", "Microsoft Graph rejected the access token issued by Microsoft Entra.";
+    provider_auth_token_rejected_fix => "Kontrollér at app-registreringen og Mappe-id'et hører til samme lejer, og prøv igen om lidt.", "Check that the app registration and the Directory ID belong to the same tenant, and try again shortly.";
+    provider_auth_failed => "Log ind hos Microsoft Entra mislykkedes.", "Signing in to Microsoft Entra failed.";
+    provider_auth_failed_fix => "Kontrollér Mappe-id, Program-id og klienthemmelighed. Fejlkoden (AADSTS) i loggen fortæller Microsofts årsag.", "Check the Directory ID, Application ID and client secret. The error code (AADSTS) in the log gives Microsoft's reason.";
+    provider_access_denied_tenant => "Appen har ikke tilladelse til at læse kalendere.", "The app is not allowed to read calendars.";
+    provider_access_denied_tenant_fix => "I Microsoft Entra: API-tilladelser, Tilføj en tilladelse, Microsoft Graph, Programtilladelser, Calendars.Read (eller Calendars.ReadBasic for kun ledig/optaget), og klik derefter Giv administratorsamtykke.", "In Microsoft Entra: API permissions, Add a permission, Microsoft Graph, Application permissions, Calendars.Read (or Calendars.ReadBasic for free/busy only), then click Grant admin consent.";
+    provider_access_denied_mailbox => "Appen må ikke læse denne postkasse.", "The app is not allowed to read this mailbox.";
+    provider_access_denied_mailbox_fix => "En adgangspolitik for programmer i Exchange udelukker postkassen, eller tilladelsen mangler. Tilføj personen til den sikkerhedsgruppe, som politikken (New-ApplicationAccessPolicy) giver adgang til.", "An Exchange application access policy excludes this mailbox, or the permission is missing. Add the person to the security group the policy (New-ApplicationAccessPolicy) grants access to.";
+    provider_mailbox_not_found => "Postkassen findes ikke.", "This mailbox does not exist.";
+    provider_mailbox_not_found_fix => "Kontrollér e-mailadressen: den skal være personens primære adresse i Microsoft 365, og personen skal have en Exchange Online-licens.", "Check the e-mail address: it must be the person's primary address in Microsoft 365, and the person needs an Exchange Online licence.";
+    provider_throttled => "Microsoft begrænser midlertidigt antallet af forespørgsler.", "Microsoft is temporarily limiting the number of requests.";
+    provider_throttled_fix => "Der er intet at gøre: calbridge prøver automatisk igen om lidt.", "Nothing to do: calbridge tries again automatically shortly.";
+    provider_upstream_unavailable => "Microsoft 365 svarer ikke lige nu.", "Microsoft 365 is not responding right now.";
+    provider_upstream_unavailable_fix => "calbridge prøver automatisk igen. Varer det ved, så se Microsofts servicestatus i Microsoft 365 Administration.", "calbridge tries again automatically. If it persists, check Microsoft's service health in the Microsoft 365 admin center.";
+    provider_malformed_response => "Microsoft sendte et svar, som calbridge ikke kunne læse.", "Microsoft sent a response calbridge could not read.";
+    provider_malformed_response_fix => "calbridge prøver igen ved næste synkronisering. Varer det ved, så kontakt jeres leverandør.", "calbridge tries again at the next sync. If it persists, contact your provider.";
 }

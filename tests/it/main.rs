@@ -10,6 +10,7 @@ mod health;
 mod invites;
 mod login;
 mod portal;
+mod provider;
 mod sessions;
 mod simulator;
 mod tenancy;

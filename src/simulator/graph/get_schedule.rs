@@ -176,15 +176,15 @@ fn schedule(
     })
 }
 
-/// Private items keep only status and times, exactly the fields of the fixture's second schedule.
+/// Private and confidential items say so in `isPrivate` ("True if the event is marked
+/// private", per Graph's scheduleItem) and carry no subject or location.
 fn schedule_item(instance: &Instance, zone: &OutputZone) -> Value {
     let event = &instance.event;
+    let hidden = event.sensitivity.hides_details();
     let mut item = Map::new();
-    if !event.sensitivity.hides_details() {
-        item.insert("isPrivate".into(), Value::Bool(false));
-    }
+    item.insert("isPrivate".into(), Value::Bool(hidden));
     item.insert("status".into(), json!(graph_show_as(event.show_as)));
-    if !event.sensitivity.hides_details() {
+    if !hidden {
         item.insert("subject".into(), json!(event.subject));
         item.insert("location".into(), json!(event.location));
     }

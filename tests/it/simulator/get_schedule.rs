@@ -101,7 +101,12 @@ async fn items_views_private_withholding_and_working_hours() {
         })
     );
     assert_eq!(items[1]["status"], "tentative");
-    assert_eq!(keys(&items[2]), vec!["end", "start", "status"], "private item keeps no details");
+    assert_eq!(
+        keys(&items[2]),
+        vec!["end", "isPrivate", "start", "status"],
+        "private item keeps no details"
+    );
+    assert_eq!(items[2]["isPrivate"], true);
     assert_eq!(
         adele["workingHours"],
         json!({

@@ -1,0 +1,10 @@
+//! The Graph calendar provider against the Microsoft 365 simulator.
+
+mod contract;
+mod free_busy;
+mod full;
+mod limits;
+mod retries;
+mod secrets;
+mod support;
+mod token;
