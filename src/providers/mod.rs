@@ -100,3 +100,21 @@ pub trait CalendarProvider: Send + Sync + fmt::Debug {
     /// sends; duplicates in `mailboxes` (ignoring case) are read once and answered for each.
     async fn read_calendars(&self, mailboxes: &[Email], window: TimeWindow) -> ReadOutcome;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn windows_are_bounded_by_what_graph_accepts() {
+        let start = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        assert!(TimeWindow::new(start, start + Duration::minutes(5)).is_ok());
+        assert!(TimeWindow::new(start, start + Duration::days(62) - Duration::seconds(1)).is_ok());
+        assert_eq!(TimeWindow::new(start, start + Duration::minutes(4)), Err(InvalidWindow));
+        assert_eq!(TimeWindow::new(start, start + Duration::days(62)), Err(InvalidWindow));
+        assert_eq!(TimeWindow::new(start, start - Duration::hours(1)), Err(InvalidWindow));
+        let window = TimeWindow::new(start, start + Duration::hours(37)).unwrap();
+        assert_eq!(window.length(), Duration::hours(37));
+    }
+}

@@ -6,10 +6,12 @@
 
 mod call;
 mod items;
+mod progress;
 mod requests;
 pub mod retry;
 mod token;
 mod transport;
+mod verdict;
 pub mod wire;
 
 use std::fmt;

@@ -25,6 +25,9 @@ use crate::providers::error::{AuthProblem, ProviderError};
 
 /// When Microsoft leaves out `expires_in`, assume its usual lifetime of an hour.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3599);
+/// `expires_in` comes from the network; a day is far beyond any real token's life and keeps
+/// the arithmetic on `Instant` safe from absurd values.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 type EntraClient = oauth2::Client<
     TokenErrorResponse,
@@ -163,7 +166,7 @@ impl TokenSource {
             return Ok(cached.bearer.clone());
         }
         let response = self.request(transport, counters, retry).await?;
-        let lifetime = response.expires_in().unwrap_or(DEFAULT_LIFETIME);
+        let lifetime = response.expires_in().unwrap_or(DEFAULT_LIFETIME).min(MAX_LIFETIME);
         let generation = self.generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let bearer = Bearer {
             value: Arc::new(SecretString::from(response.access_token().secret().as_str())),

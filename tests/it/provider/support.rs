@@ -288,6 +288,8 @@ struct ProxyState {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     requests: AtomicUsize,
+    /// Graph requests whose bearer token is still to be replaced by a bogus one.
+    spoil_tokens: AtomicUsize,
 }
 
 impl CountingProxy {
@@ -298,6 +300,7 @@ impl CountingProxy {
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             requests: AtomicUsize::new(0),
+            spoil_tokens: AtomicUsize::new(0),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
@@ -322,6 +325,11 @@ impl CountingProxy {
         self.state.max_in_flight.load(Ordering::SeqCst)
     }
 
+    /// Makes the next `count` Graph requests arrive with a token Graph does not know.
+    pub fn spoil_tokens(&self, count: usize) {
+        self.state.spoil_tokens.store(count, Ordering::SeqCst);
+    }
+
     pub fn requests(&self) -> usize {
         self.state.requests.load(Ordering::SeqCst)
     }
@@ -338,8 +346,18 @@ async fn forward(request: HttpRequest, body: Bytes, state: Data<ProxyState>) -> 
     let url = format!("{}{}", state.target, request.uri());
     let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes()).unwrap();
     let mut outgoing = state.client.request(method, url).body(body.to_vec());
+    let spoil = request.path().starts_with("/v1.0/")
+        && state
+            .spoil_tokens
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
     for name in ["authorization", "content-type", "prefer"] {
         if let Some(value) = request.headers().get(name).and_then(|v| v.to_str().ok()) {
+            let value = if spoil && name == "authorization" {
+                "Bearer not-a-token-graph-issued"
+            } else {
+                value
+            };
             outgoing = outgoing.header(name, value);
         }
     }

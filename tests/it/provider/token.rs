@@ -146,3 +146,37 @@ async fn token_endpoint_outage_is_retried_then_reported() {
     assert_eq!(outcome.stats.token_requests, 4, "first try and three retries");
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn a_token_graph_refuses_is_replaced_once_then_reported() {
+    let sim = start(3).await;
+    let proxy = CountingProxy::start(sim.base_url()).await;
+    let settings = calbridge::providers::graph::GraphSettings::new(
+        TENANT,
+        CLIENT,
+        secrecy::SecretString::from(SECRET),
+        DetailLevel::Full,
+    )
+    .with_base_url(&proxy.base_url)
+    .with_tunables(quick());
+    let provider = calbridge::providers::graph::GraphProvider::new(settings).unwrap();
+    let mailboxes = emails(&users(1..=3));
+
+    proxy.spoil_tokens(1);
+    let outcome = provider.read_calendars(&mailboxes, window()).await;
+    assert_eq!(outcome.stats.token_requests, 2, "a new token after the 401");
+    assert!(answers(outcome).iter().all(|a| a.result.is_ok()));
+
+    proxy.spoil_tokens(usize::MAX);
+    let outcome = provider.read_calendars(&mailboxes, window()).await;
+    assert_eq!(outcome.stats.token_requests, 1, "the cached token, then one replacement");
+    let error = outcome.result.expect_err("Graph refuses every token");
+    assert_eq!(error.code(), ErrorCode::AuthFailed, "{error}");
+    assert!(
+        matches!(error, ProviderError::Auth { problem: AuthProblem::TokenRejected, .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("InvalidAuthenticationToken"), "{error}");
+    tokio::time::timeout(Duration::from_secs(5), proxy.stop()).await.ok();
+    sim.stop().await;
+}
