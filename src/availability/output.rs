@@ -66,6 +66,31 @@ pub enum AvailabilityState {
     Unknown,
 }
 
+impl AvailabilityState {
+    /// The name used in storage and the public API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AvailabilityState::Free => "free",
+            AvailabilityState::Busy => "busy",
+            AvailabilityState::Tentative => "tentative",
+            AvailabilityState::OutOfOffice => "out_of_office",
+            AvailabilityState::WorkingElsewhere => "working_elsewhere",
+            AvailabilityState::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(raw: &str) -> AvailabilityState {
+        match raw {
+            "free" => AvailabilityState::Free,
+            "busy" => AvailabilityState::Busy,
+            "tentative" => AvailabilityState::Tentative,
+            "out_of_office" => AvailabilityState::OutOfOffice,
+            "working_elsewhere" => AvailabilityState::WorkingElsewhere,
+            _ => AvailabilityState::Unknown,
+        }
+    }
+}
+
 impl From<ShowAs> for AvailabilityState {
     fn from(show_as: ShowAs) -> Self {
         match show_as {

@@ -128,5 +128,12 @@ pub async fn set_sync_enabled(
         );
     }
     let result = update.exec(db).await?;
-    Ok(if result.rows_affected == 1 { SyncToggle::Done } else { SyncToggle::NoLicenceLeft })
+    if result.rows_affected != 1 {
+        return Ok(SyncToggle::NoLicenceLeft);
+    }
+    if !enabled {
+        // Nothing is known about someone no longer synced; their stored calendar goes too.
+        super::entities::availability::Entity::delete_by_id(id).exec(db).await?;
+    }
+    Ok(SyncToggle::Done)
 }

@@ -5,12 +5,15 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod availability;
 pub mod directory;
 pub mod entities;
 pub mod invites;
+pub mod leases;
 pub mod provider_configs;
 pub mod scope;
 pub mod sessions;
+pub mod sync_runs;
 pub mod tenants;
 
 use std::time::Duration;

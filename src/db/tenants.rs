@@ -38,6 +38,7 @@ pub async fn create(
         timezone: Set(new.timezone),
         locale: Set(new.locale),
         state: Set(TenantState::Onboarding.as_str().to_owned()),
+        rules_json: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -61,6 +62,23 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// Marks an onboarding tenant active (its calendar connection is in place).
+pub async fn activate(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::State, Expr::value(TenantState::Active.as_str()))
+        .col_expr(tenant::Column::UpdatedAt, Expr::value(now))
+        .filter(tenant::Column::Id.eq(scope.tenant_id()))
+        .filter(tenant::Column::State.eq(TenantState::Onboarding.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<tenant::Model>, DbErr> {

@@ -2,9 +2,12 @@
 
 pub mod account;
 pub mod audit_event;
+pub mod availability;
+pub mod availability_history;
 pub mod directory_user;
 pub mod invite;
 pub mod provider_config;
 pub mod session;
+pub mod sync_run;
 pub mod sync_state;
 pub mod tenant;

@@ -14,6 +14,8 @@ pub struct Model {
     pub timezone: String,
     pub locale: String,
     pub state: String,
+    /// Availability rules as JSON; absent means the product's defaults.
+    pub rules_json: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,0 +1,193 @@
+//! Who syncs which tenant: leases on `sync_states` with a fencing token.
+//!
+//! A claim sets `lease_owner`, `lease_until` and increments `fencing_token`; every later write
+//! of that sync names the token and is refused once another instance has claimed the tenant.
+//! On PostgreSQL the claim uses `FOR UPDATE SKIP LOCKED`, so instances claiming at the same
+//! moment never take the same tenant; SQLite runs one scheduler per database file.
+
+use chrono::{DateTime, Utc};
+use sea_orm::prelude::*;
+use sea_orm::sea_query::Expr;
+use sea_orm::{DatabaseBackend, Statement};
+
+use super::entities::sync_state;
+use crate::domain::tenant::TenantState;
+
+/// A tenant this instance may sync until `lease_until`, proven by `token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    pub tenant_id: Uuid,
+    pub token: i64,
+}
+
+/// Writes SQL once with `$n` placeholders; SQLite gets `?n`, which binds by the same number.
+fn statement(backend: DatabaseBackend, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    let sql = match backend {
+        DatabaseBackend::Sqlite => sql.replace('$', "?"),
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Claims up to `limit` due tenants (active, with a calendar connection, breaker closed, not
+/// leased by anyone else) for `lease` from `now`.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    instance: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<Claim>, DbErr> {
+    let backend = db.get_database_backend();
+    let lock =
+        if backend == DatabaseBackend::Postgres { "FOR UPDATE OF s SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE sync_states SET lease_owner = $1, lease_until = $2, fencing_token = fencing_token + 1 \
+         WHERE tenant_id IN ( \
+           SELECT s.tenant_id FROM sync_states s \
+           JOIN tenants t ON t.id = s.tenant_id \
+           JOIN provider_configs p ON p.tenant_id = s.tenant_id \
+           WHERE s.next_run_at <= $3 \
+             AND (s.lease_until IS NULL OR s.lease_until < $3) \
+             AND (s.breaker_open_until IS NULL OR s.breaker_open_until <= $3) \
+             AND t.state = $4 \
+           ORDER BY s.next_run_at \
+           LIMIT $5 {lock}) \
+         RETURNING tenant_id, fencing_token"
+    );
+    let values = vec![
+        instance.into(),
+        lease_until.into(),
+        now.into(),
+        TenantState::Active.as_str().into(),
+        (limit as i64).into(),
+    ];
+    let rows = db.query_all_raw(statement(backend, &sql, values)).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Claim {
+                tenant_id: row.try_get("", "tenant_id")?,
+                token: row.try_get("", "fencing_token")?,
+            })
+        })
+        .collect()
+}
+
+fn held(claim: Claim, instance: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(sync_state::Column::TenantId.eq(claim.tenant_id))
+        .add(sync_state::Column::FencingToken.eq(claim.token))
+        .add(sync_state::Column::LeaseOwner.eq(instance))
+}
+
+/// Extends the lease; false when it was lost (another instance claimed the tenant).
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    claim: Claim,
+    instance: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = sync_state::Entity::update_many()
+        .col_expr(sync_state::Column::LeaseUntil, Expr::value(until))
+        .filter(held(claim, instance))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// What a finished sync decides about the tenant's next one.
+#[derive(Debug, Clone)]
+pub struct Finish {
+    pub next_run_at: DateTime<Utc>,
+    pub consecutive_failures: i32,
+    pub breaker_open_until: Option<DateTime<Utc>>,
+    pub needs_admin_action: bool,
+    pub error: Option<(String, String)>,
+    pub ran_at: DateTime<Utc>,
+    pub succeeded: bool,
+}
+
+/// Records the outcome and gives the lease back; false when the lease was lost meanwhile.
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    claim: Claim,
+    instance: &str,
+    finish: Finish,
+) -> Result<bool, DbErr> {
+    use sync_state::Column as C;
+    let (code, message) = finish.error.map_or((None, None), |(c, m)| (Some(c), Some(m)));
+    let mut update = sync_state::Entity::update_many()
+        .col_expr(C::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(C::NextRunAt, Expr::value(finish.next_run_at))
+        .col_expr(C::ConsecutiveFailures, Expr::value(finish.consecutive_failures))
+        .col_expr(C::BreakerOpenUntil, Expr::value(finish.breaker_open_until))
+        .col_expr(C::NeedsAdminAction, Expr::value(finish.needs_admin_action))
+        .col_expr(C::LastErrorCode, Expr::value(code))
+        .col_expr(C::LastErrorMessage, Expr::value(message))
+        .col_expr(C::LastRunAt, Expr::value(finish.ran_at));
+    if finish.succeeded {
+        update = update.col_expr(C::LastSuccessAt, Expr::value(finish.ran_at));
+    }
+    let result = update.filter(held(claim, instance)).exec(db).await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Gives the lease back without a result (shutdown); the tenant is due again at once.
+pub async fn release(db: &impl ConnectionTrait, claim: Claim, instance: &str) -> Result<(), DbErr> {
+    sync_state::Entity::update_many()
+        .col_expr(sync_state::Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(sync_state::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(held(claim, instance))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Makes a tenant due now, e.g. after its credentials or rules changed.
+pub async fn make_due(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    sync_state::Entity::update_many()
+        .col_expr(sync_state::Column::NextRunAt, Expr::value(now))
+        .col_expr(sync_state::Column::NeedsAdminAction, Expr::value(false))
+        .col_expr(sync_state::Column::ConsecutiveFailures, Expr::value(0))
+        .col_expr(sync_state::Column::BreakerOpenUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(sync_state::Column::TenantId.eq(tenant_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<Option<sync_state::Model>, DbErr> {
+    sync_state::Entity::find_by_id(tenant_id).one(db).await
+}
+
+/// Claims one tenant now, due or not (an operator's `sync --once`), unless another instance
+/// holds its lease.
+pub async fn claim_now(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    instance: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Option<Claim>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = "UPDATE sync_states SET lease_owner = $1, lease_until = $2, fencing_token = fencing_token + 1 \
+               WHERE tenant_id = $3 AND (lease_until IS NULL OR lease_until < $4) \
+               RETURNING tenant_id, fencing_token";
+    let values = vec![instance.into(), lease_until.into(), tenant_id.into(), now.into()];
+    let row = db.query_one_raw(statement(backend, sql, values)).await?;
+    row.map(|row| {
+        Ok(Claim {
+            tenant_id: row.try_get("", "tenant_id")?,
+            token: row.try_get("", "fencing_token")?,
+        })
+    })
+    .transpose()
+}
