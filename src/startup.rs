@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::{Config, DatabaseTarget};
 use crate::secrets::{Keyring, MasterKey};
 use crate::services::AppState;
+use crate::services::provider_registry::ProviderRegistry;
 use crate::{db, web as portal};
 
 /// The keys from the environment, or for the embedded database the key files next to it.
@@ -64,6 +65,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         clock,
         csrf: CsrfKey::new(keyring.current().derive("csrf")),
         keyring: Arc::new(keyring),
+        providers: Arc::new(ProviderRegistry::new(&config)),
         passwords: PasswordService::for_this_machine(),
         config: Arc::new(config),
     })

@@ -167,50 +167,84 @@ impl ProviderError {
         matches!(self, ProviderError::Throttled { .. } | ProviderError::UpstreamUnavailable { .. })
     }
 
-    /// The explanation and fix in the language of `messages`.
-    pub fn explain(&self, messages: &Messages) -> Explanation {
-        let m = messages;
-        let (problem, fix) = match self {
+    /// A stable key for what went wrong, finer than [`ErrorCode`]: stored with a failed sync so
+    /// the portal can explain it later in the reader's language.
+    pub fn reason(&self) -> &'static str {
+        match self {
             ProviderError::Auth { problem, .. } => match problem {
-                AuthProblem::TenantNotFound => {
-                    (m.provider_auth_tenant_not_found, m.provider_auth_tenant_not_found_fix)
-                }
-                AuthProblem::AppNotFound => {
-                    (m.provider_auth_app_not_found, m.provider_auth_app_not_found_fix)
-                }
-                AuthProblem::WrongSecret => {
-                    (m.provider_auth_wrong_secret, m.provider_auth_wrong_secret_fix)
-                }
-                AuthProblem::SecretExpired => {
-                    (m.provider_auth_secret_expired, m.provider_auth_secret_expired_fix)
-                }
-                AuthProblem::InvalidScope => {
-                    (m.provider_auth_invalid_scope, m.provider_auth_invalid_scope_fix)
-                }
-                AuthProblem::TokenRejected => {
-                    (m.provider_auth_token_rejected, m.provider_auth_token_rejected_fix)
-                }
-                AuthProblem::Other => (m.provider_auth_failed, m.provider_auth_failed_fix),
+                AuthProblem::TenantNotFound => "auth_failed.tenant_not_found",
+                AuthProblem::AppNotFound => "auth_failed.app_not_found",
+                AuthProblem::WrongSecret => "auth_failed.wrong_secret",
+                AuthProblem::SecretExpired => "auth_failed.secret_expired",
+                AuthProblem::InvalidScope => "auth_failed.invalid_scope",
+                AuthProblem::TokenRejected => "auth_failed.token_rejected",
+                AuthProblem::Other => "auth_failed",
             },
             ProviderError::AccessDenied { scope: AccessScope::Tenant, .. } => {
-                (m.provider_access_denied_tenant, m.provider_access_denied_tenant_fix)
+                "access_denied.tenant"
             }
             ProviderError::AccessDenied { scope: AccessScope::Mailbox, .. } => {
-                (m.provider_access_denied_mailbox, m.provider_access_denied_mailbox_fix)
+                "access_denied.mailbox"
             }
-            ProviderError::MailboxNotFound { .. } => {
-                (m.provider_mailbox_not_found, m.provider_mailbox_not_found_fix)
-            }
-            ProviderError::Throttled { .. } => (m.provider_throttled, m.provider_throttled_fix),
-            ProviderError::UpstreamUnavailable { .. } => {
-                (m.provider_upstream_unavailable, m.provider_upstream_unavailable_fix)
-            }
-            ProviderError::MalformedResponse { .. } => {
-                (m.provider_malformed_response, m.provider_malformed_response_fix)
-            }
-        };
-        Explanation { problem, fix }
+            ProviderError::MailboxNotFound { .. } => "mailbox_not_found",
+            ProviderError::Throttled { .. } => "throttled",
+            ProviderError::UpstreamUnavailable { .. } => "upstream_unavailable",
+            ProviderError::MalformedResponse { .. } => "malformed_response",
+        }
     }
+
+    /// The explanation and fix in the language of `messages`.
+    pub fn explain(&self, messages: &Messages) -> Explanation {
+        explain_reason(self.reason(), messages).expect("every reason is explained")
+    }
+}
+
+/// The explanation for a stored [`ProviderError::reason`].
+pub fn explain_reason(reason: &str, m: &Messages) -> Option<Explanation> {
+    let (problem, fix) = match reason {
+        "auth_failed.tenant_not_found" => {
+            (m.provider_auth_tenant_not_found, m.provider_auth_tenant_not_found_fix)
+        }
+        "auth_failed.app_not_found" => {
+            (m.provider_auth_app_not_found, m.provider_auth_app_not_found_fix)
+        }
+        "auth_failed.wrong_secret" => {
+            (m.provider_auth_wrong_secret, m.provider_auth_wrong_secret_fix)
+        }
+        "auth_failed.secret_expired" => {
+            (m.provider_auth_secret_expired, m.provider_auth_secret_expired_fix)
+        }
+        "auth_failed.invalid_scope" => {
+            (m.provider_auth_invalid_scope, m.provider_auth_invalid_scope_fix)
+        }
+        "auth_failed.token_rejected" => {
+            (m.provider_auth_token_rejected, m.provider_auth_token_rejected_fix)
+        }
+        "auth_failed" => (m.provider_auth_failed, m.provider_auth_failed_fix),
+        "access_denied.tenant" => {
+            (m.provider_access_denied_tenant, m.provider_access_denied_tenant_fix)
+        }
+        "access_denied.mailbox" => {
+            (m.provider_access_denied_mailbox, m.provider_access_denied_mailbox_fix)
+        }
+        "mailbox_not_found" => (m.provider_mailbox_not_found, m.provider_mailbox_not_found_fix),
+        "throttled" => (m.provider_throttled, m.provider_throttled_fix),
+        "upstream_unavailable" | "timeout" => {
+            (m.provider_upstream_unavailable, m.provider_upstream_unavailable_fix)
+        }
+        "malformed_response" => (m.provider_malformed_response, m.provider_malformed_response_fix),
+        _ => return None,
+    };
+    Some(Explanation { problem, fix })
+}
+
+/// The explanation for a public [`ErrorCode`] of one mailbox (as stored per user).
+pub fn explain_code(code: &str, m: &Messages) -> Option<Explanation> {
+    let reason = match code {
+        "access_denied" => "access_denied.mailbox",
+        other => other,
+    };
+    explain_reason(reason, m)
 }
 
 #[cfg(test)]

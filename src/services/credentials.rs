@@ -122,6 +122,9 @@ pub async fn set_graph(
         detail: summary.detail,
     };
     provider_configs::save_graph(&state.db, scope, connection, now).await?;
+    // A working connection is what onboarding waits for; the first sync runs at once.
+    tenants::activate(&state.db, scope, now).await?;
+    crate::db::leases::make_due(&state.db, scope.tenant_id(), now).await?;
     let target = format!("Microsoft 365 · {} · {}", summary.client_id, summary.detail);
     audit::record(
         &state.db,

@@ -2,11 +2,19 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod availability;
+pub mod connection_test;
 pub mod credentials;
 pub mod directory;
+pub mod health;
 pub mod invites;
+pub mod presence;
+pub mod provider_registry;
+pub mod rules;
 pub mod sessions;
+pub mod sync;
 pub mod tenants;
+pub mod transitions;
 mod validation;
 
 pub use validation::{FieldErrors, Invalid};
@@ -30,6 +38,8 @@ pub struct AppState {
     pub passwords: PasswordService,
     pub csrf: CsrfKey,
     pub keyring: Arc<Keyring>,
+    /// One calendar provider per tenant, shared by every sync of that tenant.
+    pub providers: Arc<provider_registry::ProviderRegistry>,
 }
 
 /// Who did something, for the audit trail.

@@ -72,6 +72,7 @@ impl Sim {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/tenants", web::get().to(tenants))
+        .route("/tenants", web::post().to(add_tenant))
         .route("/mailboxes", web::get().to(mailboxes))
         .route("/mailboxes", web::post().to(add_mailbox))
         .route("/mailboxes/{mailbox}", web::delete().to(remove_mailbox))
@@ -120,6 +121,13 @@ fn no_content(result: Result<(), ControlError>) -> HttpResponse {
 
 async fn tenants(sim: Data<Sim>) -> impl Responder {
     HttpResponse::Ok().json(sim.tenants())
+}
+
+async fn add_tenant(sim: Data<Sim>, body: Bytes) -> HttpResponse {
+    match parse::<super::scenario::TenantSpec>(&body) {
+        Ok(spec) => no_content(sim.add_tenant(&spec)),
+        Err(response) => *response,
+    }
 }
 
 async fn mailboxes(sim: Data<Sim>) -> impl Responder {

@@ -16,6 +16,7 @@ pub mod state;
 pub mod throttle;
 pub mod token;
 
+pub use calendar::Sensitivity;
 pub use control::{SettingsPatch, SettingsView};
 pub use counters::{CountersSnapshot, Outcome};
 pub use faults::{ActiveFault, EndpointKind, FaultEndpoint, FaultKind, FaultSpec, RetryAfter};

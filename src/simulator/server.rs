@@ -19,7 +19,7 @@ use super::counters::{CountersSnapshot, Outcome};
 use super::faults::{ActiveFault, EndpointKind, FaultSpec};
 use super::graph::response::{Body, GraphResponse, RequestCtx};
 use super::graph::{self, GraphCall, Reply, response};
-use super::scenario::{EventPatch, EventSpec, Scenario};
+use super::scenario::{EventPatch, EventSpec, Scenario, TenantSpec};
 use super::state::{ControlError, EventInfo, MailboxInfo, NewMailbox, Sim, TenantInfo};
 use super::token::{self, TokenCall};
 
@@ -104,6 +104,10 @@ impl SimulatorHandle {
 
     pub fn mailboxes(&self) -> Vec<MailboxInfo> {
         self.sim.mailboxes()
+    }
+
+    pub fn add_tenant(&self, tenant: &TenantSpec) -> Result<(), ControlError> {
+        self.sim.add_tenant(tenant)
     }
 
     pub fn add_mailbox(&self, mailbox: &NewMailbox) -> Result<MailboxInfo, ControlError> {

@@ -467,6 +467,11 @@ impl Sim {
         list.iter().map(|m| mailbox_info(m)).collect()
     }
 
+    /// Adds a directory tenant (with its mailboxes) while the simulator runs.
+    pub fn add_tenant(&self, spec: &TenantSpec) -> Result<(), ControlError> {
+        self.load_tenant(spec, Utc::now())
+    }
+
     pub fn add_mailbox(&self, new: &NewMailbox) -> Result<MailboxInfo, ControlError> {
         let tenant = self
             .tenant_by_name(&new.tenant)

@@ -1,0 +1,303 @@
+//! The scheduler: a short tick claims due tenants and syncs each in its own task, a
+//! transition timer flips users at the instant their meetings start or end, and
+//! housekeeping trims old data.
+//!
+//! Every instance runs the same loops; leases in the database decide who syncs which tenant,
+//! so one stalled tenant only ever occupies its own task.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use sea_orm::prelude::Uuid;
+use tokio::sync::{Mutex, Notify};
+use tokio::task::JoinHandle;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use super::single_instance::{self, SchedulerLock};
+use crate::auth::session::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
+use crate::config::DatabaseTarget;
+use crate::db::leases::{self, Claim};
+use crate::db::{availability, sessions};
+use crate::services::sync::{self, SyncContext};
+use crate::services::{AppState, transitions};
+
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    /// Names this instance in leases and sync runs.
+    pub instance: String,
+    /// How often due tenants are claimed; whole seconds (see [`Scheduler::start`]).
+    pub tick: StdDuration,
+    /// How long a claim lasts without a heartbeat.
+    pub lease: Duration,
+    /// Tenants synced at once by this instance.
+    pub max_parallel: usize,
+    /// A tenant sync taking longer than this is abandoned and retried later.
+    pub sync_timeout: StdDuration,
+    /// The transition timer's longest sleep; changes written by other instances are seen
+    /// within it.
+    pub transition_poll: StdDuration,
+    /// How long shutdown waits for running syncs before giving their leases back.
+    pub shutdown_grace: StdDuration,
+    /// Availability history kept this long.
+    pub history_retention: Duration,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        SchedulerOptions {
+            instance: default_instance_name(),
+            tick: StdDuration::from_secs(5),
+            lease: Duration::seconds(60),
+            max_parallel: 64,
+            sync_timeout: StdDuration::from_secs(600),
+            transition_poll: StdDuration::from_millis(500),
+            shutdown_grace: StdDuration::from_secs(10),
+            history_retention: Duration::days(30),
+        }
+    }
+}
+
+/// `host-pid-random`: unique per process, readable in the sync health page.
+pub fn default_instance_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "calbridge".into());
+    format!("{host}-{}-{:04x}", std::process::id(), rand::random::<u16>())
+}
+
+struct Running {
+    claim: Claim,
+    task: JoinHandle<()>,
+}
+
+struct Inner {
+    state: AppState,
+    options: SchedulerOptions,
+    running: Mutex<HashMap<Uuid, Running>>,
+    ticking: Mutex<()>,
+    stopping: AtomicBool,
+    stop: Notify,
+}
+
+pub struct Scheduler {
+    inner: Arc<Inner>,
+    cron: JobScheduler,
+    transitions: JoinHandle<()>,
+    _lock: Option<SchedulerLock>,
+}
+
+impl Scheduler {
+    /// Starts the loops. With SQLite, refuses if another process already schedules on the
+    /// same database file.
+    pub async fn start(state: AppState, options: SchedulerOptions) -> anyhow::Result<Scheduler> {
+        let lock = match &state.config.database {
+            DatabaseTarget::Sqlite(path) => Some(single_instance::acquire(path)?),
+            DatabaseTarget::Postgres(_) => None,
+        };
+        let inner = Arc::new(Inner {
+            state,
+            options,
+            running: Mutex::new(HashMap::new()),
+            ticking: Mutex::new(()),
+            stopping: AtomicBool::new(false),
+            stop: Notify::new(),
+        });
+        let cron = JobScheduler::new().await?;
+        let tick_inner = inner.clone();
+        // tokio-cron-scheduler keeps time in whole seconds: a repeated job of less than a
+        // second fires twice and then never again.
+        let tick = StdDuration::from_secs(inner.options.tick.as_secs().max(1));
+        cron.add(Job::new_repeated_async(tick, move |_, _| {
+            let inner = tick_inner.clone();
+            Box::pin(async move { inner.tick().await })
+        })?)
+        .await?;
+        let housekeeping_inner = inner.clone();
+        cron.add(Job::new_repeated_async(StdDuration::from_secs(300), move |_, _| {
+            let inner = housekeeping_inner.clone();
+            Box::pin(async move { inner.housekeeping().await })
+        })?)
+        .await?;
+        cron.start().await?;
+        let transitions = tokio::spawn(inner.clone().transition_loop());
+        tracing::info!(instance = %inner.options.instance, "scheduler started");
+        // The first claim should not wait a whole tick.
+        inner.tick().await;
+        Ok(Scheduler { inner, cron, transitions, _lock: lock })
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.inner.options.instance
+    }
+
+    /// Claims and starts due syncs now (the periodic tick does the same).
+    pub async fn tick(&self) {
+        self.inner.tick().await;
+    }
+
+    /// Tenants this instance is syncing at this moment.
+    pub async fn syncing(&self) -> Vec<Uuid> {
+        let running = self.inner.running.lock().await;
+        running.iter().filter(|(_, r)| !r.task.is_finished()).map(|(id, _)| *id).collect()
+    }
+
+    /// Stops claiming, lets running syncs finish within the grace period, and gives back the
+    /// leases of those that do not.
+    pub async fn shutdown(mut self) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        let _ = self.cron.shutdown().await;
+        self.inner.stop.notify_waiters();
+        let _ = self.transitions.await;
+        let deadline = tokio::time::Instant::now() + self.inner.options.shutdown_grace;
+        let mut running: Vec<Running> =
+            self.inner.running.lock().await.drain().map(|(_, r)| r).collect();
+        for r in &mut running {
+            if tokio::time::timeout_at(deadline, &mut r.task).await.is_err() {
+                r.task.abort();
+                if let Err(e) =
+                    leases::release(&self.inner.state.db, r.claim, &self.inner.options.instance)
+                        .await
+                {
+                    tracing::warn!(tenant = %r.claim.tenant_id, error = %e, "could not give a lease back");
+                }
+            }
+        }
+        tracing::info!(instance = %self.inner.options.instance, "scheduler stopped");
+    }
+
+    /// Stops everything at once without giving leases back, as a crash would.
+    pub async fn kill(mut self) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        let _ = self.cron.shutdown().await;
+        self.transitions.abort();
+        for (_, r) in self.inner.running.lock().await.drain() {
+            r.task.abort();
+        }
+    }
+}
+
+impl Inner {
+    async fn tick(self: &Arc<Self>) {
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        // A slow database must not stack ticks on top of each other.
+        let Ok(_guard) = self.ticking.try_lock() else { return };
+        let mut running = self.running.lock().await;
+        running.retain(|_, r| !r.task.is_finished());
+        let capacity = self.options.max_parallel.saturating_sub(running.len());
+        if capacity == 0 {
+            return;
+        }
+        let now = self.state.clock.now();
+        let claims = match leases::claim_due(
+            &self.state.db,
+            &self.options.instance,
+            now,
+            now + self.options.lease,
+            capacity as u64,
+        )
+        .await
+        {
+            Ok(claims) => claims,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming due tenants failed");
+                return;
+            }
+        };
+        for claim in claims {
+            let task = tokio::spawn(self.clone().sync_one(claim));
+            running.insert(claim.tenant_id, Running { claim, task });
+        }
+    }
+
+    /// One tenant's sync with a heartbeat on its lease and an overall time limit.
+    async fn sync_one(self: Arc<Self>, claim: Claim) {
+        let instance = self.options.instance.as_str();
+        let started = self.state.clock.now();
+        let heartbeat = async {
+            let every = (self.options.lease / 3).to_std().unwrap_or(StdDuration::from_secs(10));
+            loop {
+                tokio::time::sleep(every).await;
+                let until = self.state.clock.now() + self.options.lease;
+                match leases::renew(&self.state.db, claim, instance, until).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::warn!(tenant = %claim.tenant_id, error = %e, "lease heartbeat failed")
+                    }
+                }
+            }
+        };
+        let ctx = SyncContext { state: &self.state, claim, instance, lease: self.options.lease };
+        let work = tokio::time::timeout(self.options.sync_timeout, sync::run(ctx));
+        tokio::select! {
+            outcome = work => match outcome {
+                Ok(Ok(report)) => tracing::info!(
+                    tenant = %claim.tenant_id,
+                    outcome = report.outcome,
+                    users = report.users_read,
+                    changed = report.changed,
+                    http_requests = report.http_requests,
+                    ms = report.duration_ms,
+                    "tenant synced"
+                ),
+                Ok(Err(e)) => tracing::error!(tenant = %claim.tenant_id, error = format!("{e:#}"), "tenant sync failed"),
+                Err(_) => {
+                    tracing::warn!(tenant = %claim.tenant_id, "tenant sync timed out");
+                    let failure = sync::TenantError {
+                        code: "upstream_unavailable".into(),
+                        reason: "timeout".into(),
+                        message: format!("the sync took longer than {} s", self.options.sync_timeout.as_secs()),
+                    };
+                    if let Err(e) = sync::record_failure(&self.state, claim, instance, started, failure).await {
+                        tracing::warn!(tenant = %claim.tenant_id, error = format!("{e:#}"), "could not record the timeout");
+                    }
+                }
+            },
+            () = heartbeat => tracing::warn!(tenant = %claim.tenant_id, "lease lost to another instance; sync abandoned"),
+        }
+    }
+
+    /// Sleeps until the next pending change (at most `transition_poll`), then applies every
+    /// change that is due.
+    async fn transition_loop(self: Arc<Self>) {
+        let shortest = StdDuration::from_millis(5);
+        loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            let now = self.state.clock.now();
+            if let Err(e) = transitions::run_due(&self.state, now).await {
+                tracing::warn!(error = format!("{e:#}"), "applying availability changes failed");
+            }
+            let wait = match availability::next_change(&self.state.db).await {
+                Ok(Some(next)) => (next - self.state.clock.now()).to_std().unwrap_or(shortest),
+                _ => self.options.transition_poll,
+            }
+            .clamp(shortest, self.options.transition_poll);
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.stop.notified() => return,
+            }
+        }
+    }
+
+    async fn housekeeping(&self) {
+        let now = self.state.clock.now();
+        let db = &self.state.db;
+        if let Err(e) =
+            sessions::purge_expired(db, now - IDLE_TIMEOUT, now - ABSOLUTE_TIMEOUT).await
+        {
+            tracing::warn!(error = %e, "purging expired sessions failed");
+        }
+        if let Err(e) = availability::prune_history(db, now - self.options.history_retention).await
+        {
+            tracing::warn!(error = %e, "pruning availability history failed");
+        }
+    }
+}

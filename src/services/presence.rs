@@ -1,0 +1,112 @@
+//! Who is available right now: every directory user of a tenant with their current state.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::AppState;
+use crate::availability::{AvailabilityState, VisibleAppointment};
+use crate::db::{TenantScope, availability, directory, leases};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Appointment {
+    pub subject: Option<String>,
+    pub location: Option<String>,
+    pub private: bool,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// One person as the receptionist and the public API see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PresenceEntry {
+    #[serde(skip)]
+    pub user_id: uuid::Uuid,
+    pub email: String,
+    pub name: Option<String>,
+    pub extension: Option<String>,
+    #[serde(skip)]
+    pub department: Option<String>,
+    pub sync_enabled: bool,
+    /// `None` when nothing is known (not synced yet, sync off, mailbox unreadable).
+    pub available: Option<bool>,
+    pub state: AvailabilityState,
+    pub until: Option<DateTime<Utc>>,
+    pub next_change_at: Option<DateTime<Utc>>,
+    pub appointment: Option<Appointment>,
+    pub sync_error: Option<SyncError>,
+    /// When calbridge last confirmed this state from the calendar.
+    pub observed_at: Option<DateTime<Utc>>,
+}
+
+/// Every directory user of the tenant, sorted by name.
+pub async fn list(
+    state: &AppState,
+    scope: TenantScope,
+) -> Result<Vec<PresenceEntry>, sea_orm::DbErr> {
+    let users = directory::list(&state.db, scope).await?;
+    let mut rows: std::collections::HashMap<_, _> = availability::for_tenant(&state.db, scope)
+        .await?
+        .into_iter()
+        .map(|r| (r.user_id, r))
+        .collect();
+    // Unchanged rows are not rewritten by every sync, so a user without an error of their own
+    // was confirmed by the tenant's last successful sync.
+    let last_success =
+        leases::find(&state.db, scope.tenant_id()).await?.and_then(|s| s.last_success_at);
+    Ok(users
+        .into_iter()
+        .map(|user| {
+            let row = rows.remove(&user.id).filter(|_| user.sync_enabled);
+            let mut entry = PresenceEntry {
+                user_id: user.id,
+                email: user.email,
+                name: user.display_name,
+                extension: user.extension,
+                department: user.department,
+                sync_enabled: user.sync_enabled,
+                available: None,
+                state: AvailabilityState::Unknown,
+                until: None,
+                next_change_at: None,
+                appointment: None,
+                sync_error: None,
+                observed_at: None,
+            };
+            if let Some(row) = row {
+                let state = AvailabilityState::parse(&row.state);
+                entry.sync_error = row.sync_error_code.clone().map(|code| SyncError {
+                    code,
+                    message: row.sync_error_message.clone().unwrap_or_default(),
+                });
+                entry.observed_at = Some(match (entry.sync_error.is_none(), last_success) {
+                    (true, Some(success)) => success.max(row.observed_at),
+                    _ => row.observed_at,
+                });
+                if state != AvailabilityState::Unknown {
+                    entry.available = Some(row.available);
+                    entry.state = state;
+                    entry.until = row.until;
+                    entry.next_change_at = row.next_change_at;
+                    entry.appointment = row
+                        .appointment_json
+                        .as_deref()
+                        .and_then(|json| serde_json::from_str::<VisibleAppointment>(json).ok())
+                        .map(|a| Appointment {
+                            subject: a.subject,
+                            location: a.location,
+                            private: a.private,
+                            start: a.start,
+                            end: a.end,
+                        });
+                }
+            }
+            entry
+        })
+        .collect())
+}

@@ -1,0 +1,326 @@
+//! One tenant's sync: read every enabled user's calendar, compute availability, write what
+//! changed under the tenant's lease, and decide when the next sync runs.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::TransactionTrait;
+use sea_orm::prelude::Uuid;
+use serde::Serialize;
+
+use super::availability::{
+    UserError, differs, history_entry, row_from_error, row_from_items, visibly_differs,
+};
+use super::provider_registry::ConnectionProblem;
+use super::{AppState, rules};
+use crate::db::entities::{availability, sync_run};
+use crate::db::leases::{self, Claim, Finish};
+use crate::db::{TenantScope, availability as stored, directory, sync_runs, tenants};
+use crate::domain::Email;
+use crate::domain::Locale;
+use crate::i18n::messages;
+use crate::providers::{ProviderError, TimeWindow};
+
+/// The calendar window read each time: an hour back (meetings in progress) to 36 hours ahead
+/// (tomorrow, whatever the time zone).
+pub const WINDOW_BEFORE: Duration = Duration::hours(1);
+pub const WINDOW_AFTER: Duration = Duration::hours(36);
+/// After this many failed syncs in a row the breaker opens.
+pub const BREAKER_AFTER: i32 = 5;
+pub const BREAKER_OPEN: Duration = Duration::minutes(10);
+const LONGEST_BACKOFF: Duration = Duration::minutes(30);
+/// How soon a tenant that needs its admin is tried again (consent may be granted in Entra
+/// without anyone telling calbridge).
+const ADMIN_RETRY: Duration = Duration::minutes(5);
+
+/// What one sync did, as `calbridge sync --once` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub tenant: Uuid,
+    pub outcome: &'static str,
+    pub users_read: usize,
+    pub changed: usize,
+    pub errors: usize,
+    pub http_requests: u32,
+    pub throttled: u32,
+    pub duration_ms: u64,
+    /// Of which writing to the database.
+    pub write_ms: u64,
+    pub error: Option<TenantError>,
+}
+
+/// Why a whole tenant could not be synced: a stable code, a reason for the explanation, and
+/// the technical detail for logs.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantError {
+    pub code: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// The lease was taken over mid-sync (this instance stalled beyond its lease): nothing was
+/// written, and the other instance's results stand.
+#[derive(Debug, thiserror::Error)]
+#[error("the lease on tenant {0} was lost during the sync")]
+pub struct LeaseLost(pub Uuid);
+
+pub struct SyncContext<'a> {
+    pub state: &'a AppState,
+    pub claim: Claim,
+    pub instance: &'a str,
+    pub lease: Duration,
+}
+
+fn user_error(e: &ProviderError) -> UserError {
+    UserError {
+        code: e.code().as_str().to_owned(),
+        message: e.explain(messages(Locale::En)).problem.to_owned(),
+    }
+}
+
+fn tenant_error(e: &ProviderError) -> TenantError {
+    TenantError {
+        code: e.code().as_str().to_owned(),
+        reason: e.reason().to_owned(),
+        message: e.to_string(),
+    }
+}
+
+fn connection_error(p: &ConnectionProblem) -> TenantError {
+    let reason = match p {
+        ConnectionProblem::NotConfigured => "not_configured",
+        ConnectionProblem::Unreadable(_) => "secret_unreadable",
+        ConnectionProblem::Invalid(_) => "connection_invalid",
+    };
+    TenantError { code: "auth_failed".into(), reason: reason.into(), message: p.to_string() }
+}
+
+/// Runs one sync of the claimed tenant. Only storage failures and a lost lease are errors;
+/// everything Microsoft does wrong is an outcome, recorded and scheduled around.
+pub async fn run(ctx: SyncContext<'_>) -> anyhow::Result<SyncReport> {
+    let SyncContext { state, claim, instance, lease } = ctx;
+    let clock = &state.clock;
+    let started = clock.now();
+    let timer = Instant::now();
+    let scope = TenantScope::for_cli(claim.tenant_id);
+    let tenant = tenants::get(&state.db, scope).await?;
+    let rules = rules::parse(tenant.id, tenant.rules_json.as_deref());
+    let users: Vec<_> =
+        directory::list(&state.db, scope).await?.into_iter().filter(|u| u.sync_enabled).collect();
+    let mut report = SyncReport {
+        tenant: tenant.id,
+        outcome: "ok",
+        users_read: 0,
+        changed: 0,
+        errors: 0,
+        http_requests: 0,
+        throttled: 0,
+        duration_ms: 0,
+        write_ms: 0,
+        error: None,
+    };
+
+    let provider = match state.providers.for_tenant(&state.db, &state.keyring, scope).await {
+        Ok(p) => Some(p),
+        Err(problem) => {
+            report.error = Some(connection_error(&problem));
+            None
+        }
+    };
+    let mut retry_after = None;
+    if let (Some(provider), false) = (provider, users.is_empty()) {
+        let emails: Vec<Email> = users.iter().filter_map(|u| Email::parse(&u.email).ok()).collect();
+        let window = TimeWindow::new(started - WINDOW_BEFORE, started + WINDOW_AFTER)
+            .expect("37 hours is a valid window");
+        let outcome = provider.read_calendars(&emails, window).await;
+        report.http_requests = outcome.stats.http_requests;
+        report.throttled = outcome.stats.throttled_responses;
+        match outcome.result {
+            Err(e) => {
+                if let ProviderError::Throttled { retry_after: Some(wait), .. } = &e {
+                    retry_after = Duration::from_std(*wait).ok();
+                }
+                tracing::warn!(tenant = %tenant.id, error = %e, "tenant sync failed");
+                report.error = Some(tenant_error(&e));
+            }
+            Ok(calendars) => {
+                let now = clock.now();
+                let by_email: HashMap<String, _> =
+                    calendars.into_iter().map(|c| (c.mailbox.key(), c.result)).collect();
+                let existing: HashMap<Uuid, availability::Model> =
+                    stored::for_tenant(&state.db, scope)
+                        .await?
+                        .into_iter()
+                        .map(|r| (r.user_id, r))
+                        .collect();
+                let mut rows = Vec::new();
+                for user in &users {
+                    let Some(result) = by_email.get(&user.email_key) else { continue };
+                    report.users_read += 1;
+                    let old = existing.get(&user.id);
+                    let row = match result {
+                        Ok(items) => {
+                            row_from_items(tenant.id, user.id, &rules, items.clone(), now, started)
+                        }
+                        Err(e) => {
+                            report.errors += 1;
+                            match (e.is_transient(), old) {
+                                // A passing hiccup: keep what we knew, say why it is stale.
+                                (true, Some(old)) => {
+                                    let error = user_error(e);
+                                    availability::Model {
+                                        sync_error_code: Some(error.code),
+                                        sync_error_message: Some(error.message),
+                                        ..old.clone()
+                                    }
+                                }
+                                _ => {
+                                    row_from_error(tenant.id, user.id, user_error(e), now, started)
+                                }
+                            }
+                        }
+                    };
+                    if old.is_none_or(|old| differs(old, &row)) {
+                        rows.push(row);
+                    }
+                }
+                let history: Vec<_> = rows
+                    .iter()
+                    .filter(|r| visibly_differs(existing.get(&r.user_id), r))
+                    .map(history_entry)
+                    .collect();
+                report.changed = rows.len();
+                let writing = Instant::now();
+                write_fenced(state, claim, instance, clock.now() + lease, &rows, history).await?;
+                report.write_ms = writing.elapsed().as_millis() as u64;
+                if report.errors > 0 {
+                    report.outcome = "partial";
+                }
+            }
+        }
+    }
+
+    report.duration_ms = timer.elapsed().as_millis() as u64;
+    conclude(state, claim, instance, started, &mut report, retry_after).await?;
+    Ok(report)
+}
+
+/// Records a sync that could not finish (it timed out) as a failure of the tenant.
+pub async fn record_failure(
+    state: &AppState,
+    claim: Claim,
+    instance: &str,
+    started: DateTime<Utc>,
+    error: TenantError,
+) -> anyhow::Result<()> {
+    let mut report = SyncReport {
+        tenant: claim.tenant_id,
+        outcome: "failed",
+        users_read: 0,
+        changed: 0,
+        errors: 0,
+        http_requests: 0,
+        throttled: 0,
+        duration_ms: (state.clock.now() - started).num_milliseconds().max(0) as u64,
+        write_ms: 0,
+        error: Some(error),
+    };
+    conclude(state, claim, instance, started, &mut report, None).await
+}
+
+/// Schedules the next sync from the outcome (interval, backoff, breaker, admin action), gives
+/// the lease back and records the run.
+async fn conclude(
+    state: &AppState,
+    claim: Claim,
+    instance: &str,
+    started: DateTime<Utc>,
+    report: &mut SyncReport,
+    retry_after: Option<Duration>,
+) -> anyhow::Result<()> {
+    let finished = state.clock.now();
+    let interval = Duration::from_std(state.config.sync_interval).unwrap_or(Duration::seconds(60));
+    let failures =
+        leases::find(&state.db, claim.tenant_id).await?.map_or(0, |s| s.consecutive_failures);
+    let finish = match &report.error {
+        None => Finish {
+            next_run_at: finished + interval,
+            consecutive_failures: 0,
+            breaker_open_until: None,
+            needs_admin_action: false,
+            error: None,
+            ran_at: finished,
+            succeeded: true,
+        },
+        Some(error) => {
+            report.outcome = "failed";
+            let needs_admin = matches!(error.code.as_str(), "auth_failed" | "access_denied");
+            let failures = failures + 1;
+            let backoff =
+                (interval * 2_i32.pow((failures - 1).clamp(0, 10) as u32)).min(LONGEST_BACKOFF);
+            let breaker =
+                (!needs_admin && failures >= BREAKER_AFTER).then(|| finished + BREAKER_OPEN);
+            let mut next = if needs_admin { finished + ADMIN_RETRY } else { finished + backoff };
+            if let Some(wait) = retry_after {
+                next = next.max(finished + wait);
+            }
+            if let Some(open_until) = breaker {
+                next = next.max(open_until);
+            }
+            Finish {
+                next_run_at: next,
+                consecutive_failures: failures,
+                breaker_open_until: breaker,
+                needs_admin_action: needs_admin,
+                error: Some((error.reason.clone(), error.message.clone())),
+                ran_at: finished,
+                succeeded: false,
+            }
+        }
+    };
+    if !leases::finish(&state.db, claim, instance, finish).await? {
+        return Err(LeaseLost(claim.tenant_id).into());
+    }
+    sync_runs::record(
+        &state.db,
+        sync_run::Model {
+            id: Uuid::now_v7(),
+            tenant_id: claim.tenant_id,
+            instance: instance.to_owned(),
+            fencing_token: claim.token,
+            started_at: started,
+            finished_at: finished,
+            users: report.users_read as i32,
+            changed: report.changed as i32,
+            http_requests: report.http_requests as i32,
+            throttled: report.throttled as i32,
+            errors: report.errors as i32,
+            outcome: report.outcome.to_owned(),
+            error_code: report.error.as_ref().map(|e| e.code.clone()),
+            error_message: report.error.as_ref().map(|e| e.message.clone()),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Writes changed rows and history in one transaction that first proves (and extends) the
+/// lease: if another instance claimed the tenant meanwhile, nothing is written.
+async fn write_fenced(
+    state: &AppState,
+    claim: Claim,
+    instance: &str,
+    lease_until: DateTime<Utc>,
+    rows: &[availability::Model],
+    history: Vec<crate::db::entities::availability_history::Model>,
+) -> anyhow::Result<()> {
+    let txn = state.db.begin().await?;
+    if !leases::renew(&txn, claim, instance, lease_until).await? {
+        return Err(LeaseLost(claim.tenant_id).into());
+    }
+    stored::upsert(&txn, rows, stored::Guard::NotOlder).await?;
+    stored::append_history(&txn, history).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! Between polls: re-evaluate users whose availability changes now (a meeting starts or
+//! ends), from the items stored at the last sync.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
+use sea_orm::prelude::Uuid;
+
+use super::availability::{differs, history_entry, reevaluate, visibly_differs};
+use super::{AppState, rules};
+use crate::availability::AvailabilityRules;
+use crate::db::{availability as stored, tenants};
+
+/// Rows handled per transaction; the rest wait for the next round, moments later.
+const BATCH: u64 = 20_000;
+
+/// Re-evaluates every row due at `now`; returns how many changed.
+///
+/// The due rows are locked for the transaction on PostgreSQL (other instances skip them), and
+/// a row is only replaced while its items are the ones evaluated, so a sync that lands
+/// meanwhile always wins.
+pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let txn = state.db.begin().await?;
+    let due = stored::due(&txn, now, BATCH).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut rules_by_tenant: HashMap<Uuid, AvailabilityRules> = HashMap::new();
+    let mut rows = Vec::with_capacity(due.len());
+    let mut history = Vec::new();
+    for old in &due {
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            rules_by_tenant.entry(old.tenant_id)
+        {
+            let tenant = tenants::find(&txn, old.tenant_id).await?;
+            slot.insert(rules::parse(
+                old.tenant_id,
+                tenant.as_ref().and_then(|t| t.rules_json.as_deref()),
+            ));
+        }
+        let new = reevaluate(&rules_by_tenant[&old.tenant_id], old, now);
+        if visibly_differs(Some(old), &new) {
+            history.push(history_entry(&new));
+        }
+        if differs(old, &new) {
+            rows.push(new);
+        }
+    }
+    stored::upsert(&txn, &rows, stored::Guard::SameItems).await?;
+    stored::append_history(&txn, history).await?;
+    txn.commit().await?;
+    Ok(rows.len())
+}
