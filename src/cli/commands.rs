@@ -14,6 +14,7 @@ use super::{
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, TenantScope, tenants};
+use crate::jobs::{Scheduler, SchedulerOptions};
 use crate::services::accounts::AccountError;
 use crate::services::credentials::{CredentialsError, GraphInput};
 use crate::services::directory::{DirectoryError, UserInput};
@@ -134,6 +135,16 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::User(UserCommand::Add(args)) => add_user(args).await,
+        Command::Demo { bind } => {
+            let demo = crate::demo::start(bind).await?;
+            println!("{}", crate::demo::banner(&demo));
+            Ok(demo.run_until_ctrl_c().await?)
+        }
+        Command::Sync { tenant, once: _ } => sync_once(&tenant).await,
+        Command::Presence { tenant, json } => presence(&tenant, json).await,
+        Command::Tenant(TenantCommand::TestConnection { tenant, mailbox }) => {
+            test_connection(&tenant, mailbox.as_deref()).await
+        }
         Command::Tenant(TenantCommand::SetGraph(args)) => set_graph(args).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys().await,
         Command::SimulateM365 { bind, scenario } => {
@@ -189,11 +200,131 @@ async fn serve() -> Result<(), Failure> {
     let state = state().await?;
     let bind = state.config.bind;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let scheduler = Scheduler::start(state.clone(), SchedulerOptions::default()).await?;
     let app = Application::start(state, bind, workers)?;
-    tracing::info!(address = %app.addr(), "calbridge portal is listening");
+    tracing::info!(address = %app.addr(), instance = scheduler.instance(), "calbridge is running");
     println!("calbridge is listening on http://{}", app.addr());
-    app.run_until_stopped().await.context("serving the portal")?;
+    // The server stops on SIGINT/SIGTERM; then the scheduler finishes or hands back its work.
+    let served = app.run_until_stopped().await;
+    scheduler.shutdown().await;
+    served.context("serving the portal")?;
     Ok(())
+}
+
+async fn sync_once(tenant: &str) -> Result<(), Failure> {
+    let state = state().await?;
+    let scope = tenant_scope(&state, tenant).await?;
+    let instance = format!("cli-{}", crate::jobs::scheduler::default_instance_name());
+    let lease = chrono::Duration::minutes(10);
+    let now = state.clock.now();
+    let claim =
+        crate::db::leases::claim_now(&state.db, scope.tenant_id(), &instance, now, now + lease)
+            .await?
+            .ok_or_else(|| {
+                Failure::Failed(anyhow::anyhow!(
+                    "this tenant is being synced by another instance right now; try again shortly"
+                ))
+            })?;
+    let report = services::sync::run(services::sync::SyncContext {
+        state: &state,
+        claim,
+        instance: &instance,
+        lease,
+    })
+    .await?;
+    println!("{}", serde_json::to_string_pretty(&report).context("writing JSON")?);
+    if report.error.is_some() {
+        return Err(Failure::Failed(anyhow::anyhow!(
+            "the sync failed: {}",
+            report.error.as_ref().map_or("", |e| e.message.as_str())
+        )));
+    }
+    Ok(())
+}
+
+async fn presence(tenant: &str, json: bool) -> Result<(), Failure> {
+    let state = state().await?;
+    let scope = tenant_scope(&state, tenant).await?;
+    let entries = services::presence::list(&state, scope).await?;
+    if json {
+        let document = json!({
+            "tenant": scope.tenant_id(),
+            "generated_at": state.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "users": entries,
+        });
+        println!("{}", serde_json::to_string_pretty(&document).context("writing JSON")?);
+        return Ok(());
+    }
+    let tz = crate::db::tenants::get(&state.db, scope)
+        .await?
+        .timezone
+        .parse::<chrono_tz::Tz>()
+        .unwrap_or(chrono_tz::Europe::Copenhagen);
+    let local =
+        |t: &chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let appointment = match &e.appointment {
+                Some(a) if a.private => "Private appointment".to_owned(),
+                Some(a) => [a.subject.as_deref(), a.location.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                None => String::new(),
+            };
+            vec![
+                e.name.clone().unwrap_or_default(),
+                e.email.clone(),
+                e.extension.clone().unwrap_or_default(),
+                e.state.as_str().to_owned(),
+                e.until.as_ref().map(local).unwrap_or_default(),
+                appointment,
+                e.sync_error.as_ref().map(|s| s.code.clone()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        table(&["NAME", "EMAIL", "EXT", "STATE", "UNTIL", "APPOINTMENT", "ERROR"], &rows)
+    );
+    Ok(())
+}
+
+async fn test_connection(tenant: &str, mailbox: Option<&str>) -> Result<(), Failure> {
+    let state = state().await?;
+    let scope = tenant_scope(&state, tenant).await?;
+    let mailbox =
+        match mailbox {
+            Some(raw) => Some(crate::domain::Email::parse(raw).map_err(|_| {
+                Failure::Usage(format!("--mailbox: '{raw}' is not an e-mail address"))
+            })?),
+            None => None,
+        };
+    let check = services::connection_test::run(&state, scope, mailbox).await?;
+    let en = crate::i18n::messages(crate::domain::Locale::En);
+    match check {
+        services::connection_test::Check::Passed { mailbox, items } => {
+            println!("signed in to Microsoft Entra: ok");
+            println!(
+                "read the calendar of {mailbox}: ok ({items} appointments in the next 24 hours)"
+            );
+            Ok(())
+        }
+        services::connection_test::Check::NoMailbox => {
+            Err(Failure::Usage("--mailbox: no user has sync on; name a mailbox to read".into()))
+        }
+        services::connection_test::Check::Failed { step, problem } => {
+            let explanation = problem.explain(en);
+            let detail = problem.detail();
+            println!("{step}: failed");
+            println!("  problem: {}", explanation.problem);
+            println!("  fix:     {}", explanation.fix);
+            println!("  detail:  {detail}");
+            Err(Failure::Failed(anyhow::anyhow!("the connection test failed at: {step}")))
+        }
+    }
 }
 
 /// The operator CLI acts with full rights, so any existing tenant id is a valid scope.

@@ -16,8 +16,33 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the portal (migrations are applied first).
+    /// Run the portal and the scheduler (migrations are applied first).
     Serve,
+    /// Run portal, scheduler and the Microsoft 365 simulator with a seeded demo tenant, on a
+    /// fresh database in a temporary folder.
+    Demo {
+        /// Where the portal listens; the simulator takes a free port of its own.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+    },
+    /// Sync one tenant now and print a JSON summary.
+    Sync {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// Run one sync and exit (the only mode; the scheduler in `serve` syncs continuously).
+        #[arg(long, required = true)]
+        once: bool,
+    },
+    /// The current availability of every directory user of a tenant.
+    Presence {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage operator accounts.
@@ -67,6 +92,15 @@ pub enum TenantCommand {
     Create(TenantCreateArgs),
     /// Store the tenant's Microsoft 365 connection; the client secret is read from stdin.
     SetGraph(SetGraphArgs),
+    /// Check the stored connection: get a token, then read one mailbox's schedule.
+    TestConnection {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// The mailbox to read (default: the first user with sync on).
+        #[arg(long)]
+        mailbox: Option<String>,
+    },
     /// List every tenant.
     List {
         /// Print JSON instead of a table.

@@ -90,6 +90,12 @@ catalogue! {
     invalid_secret_is_id => "Det ligner hemmelighedens id. Kopiér i stedet feltet Værdi, som kun vises, lige når hemmeligheden er oprettet.", "This looks like the secret's ID. Copy the Value column instead; it is only shown right after the secret is created.";
     invalid_expiry_date => "Angiv datoen som ÅÅÅÅ-MM-DD.", "Enter the date as YYYY-MM-DD.";
     invalid_secret_expired => "Hemmeligheden er allerede udløbet. Opret en ny i Microsoft Entra.", "This secret has already expired. Create a new one in Microsoft Entra.";
+    connection_missing => "Der er ingen kalenderforbindelse endnu.", "There is no calendar connection yet.";
+    connection_missing_fix => "Indtast Mappe-id, Program-id og klienthemmelighed under Kalenderforbindelse.", "Enter the Directory ID, Application ID and client secret under Calendar connection.";
+    connection_unreadable => "Den gemte klienthemmelighed kan ikke læses med den nuværende hovednøgle.", "The stored client secret cannot be read with the current master key.";
+    connection_unreadable_fix => "Indtast klienthemmeligheden igen. Driften bør kontrollere CALBRIDGE_MASTER_KEY.", "Enter the client secret again. Operations should check CALBRIDGE_MASTER_KEY.";
+    connection_invalid => "Kalenderforbindelsen kan ikke bruges, som den er sat op.", "The calendar connection cannot be used as it is set up.";
+    connection_invalid_fix => "Kontrollér Mappe-id og Program-id, og gem forbindelsen igen.", "Check the Directory ID and Application ID and save the connection again.";
     invalid_detail => "Vælg ledig/optaget eller fuld detalje.", "Choose free/busy or full detail.";
 
     // Operator console
@@ -158,6 +164,96 @@ catalogue! {
     dashboard_next_team => "Inviter receptionister og andre administratorer", "Invite receptionists and other administrators";
     dashboard_receptionist => "Her vil du kunne se, hvem der er optaget, og hvornår de er ledige igen.", "Here you will see who is busy and when they are free again.";
 
+    // Availability states
+    avail_free => "Ledig", "Available";
+    avail_busy => "Optaget", "Busy";
+    avail_tentative => "Foreløbig", "Tentative";
+    avail_out_of_office => "Ikke på kontoret", "Out of office";
+    avail_working_elsewhere => "Arbejder et andet sted", "Working elsewhere";
+    avail_unknown => "Ukendt", "Unknown";
+    avail_until => "til {}", "until {}";
+    avail_from => "fra {}", "from {}";
+    avail_private => "Privat aftale", "Private appointment";
+    avail_all_day => "hele dagen", "all day";
+
+    // Presence board
+    nav_presence => "Tilgængelighed", "Availability";
+    presence_title => "Tilgængelighed", "Availability";
+    presence_intro => "Hvem er ledig lige nu. Siden opdaterer sig selv hvert 15. sekund.", "Who is available right now. The page refreshes itself every 15 seconds.";
+    presence_search => "Søg", "Search";
+    presence_search_hint => "Navn, e-mail, lokalnummer eller afdeling", "Name, e-mail, extension or department";
+    presence_clear => "Ryd", "Clear";
+    presence_person => "Person", "Person";
+    presence_state => "Status", "Status";
+    presence_appointment => "Aftale", "Appointment";
+    presence_empty => "Ingen personer matcher.", "Nobody matches.";
+    presence_sync_off => "Synkronisering er slået fra", "Sync is off";
+    presence_not_synced => "Ikke synkroniseret endnu", "Not synced yet";
+    presence_counts => "ledige af", "available of";
+
+    // Rules
+    nav_rules => "Regler", "Rules";
+    rules_title => "Regler for tilgængelighed", "Availability rules";
+    rules_intro => "Bestem for hver type aftale, om den gør personen optaget, og om receptionen kan se den. Som standard er det kun Optaget, der tæller.", "Decide for each kind of appointment whether it makes the person unavailable and whether the reception can see it. By default only Busy counts.";
+    rules_show_as => "Vis som", "Show as";
+    rules_shown => "Vises for receptionen", "Shown to the reception";
+    rules_unavailable => "Gør personen optaget", "Makes the person unavailable";
+    rules_show_subject => "Vis emne", "Show subject";
+    rules_show_location => "Vis lokation", "Show location";
+    rules_save => "Gem regler", "Save rules";
+    rules_preview => "Vis forhåndsvisning", "Preview";
+    rules_saved => "Reglerne er gemt. Alle kalendere læses igen med de nye regler.", "The rules have been saved. Every calendar is read again under the new rules.";
+    rules_note_hidden => "En type, der ikke vises, ignoreres helt, også selv om den er markeret som optaget.", "A kind that is not shown is ignored entirely, even when marked as unavailable.";
+    preview_title => "Forhåndsvisning", "Preview";
+    preview_intro => "Sådan ser receptionen personen i løbet af dagen med reglerne ovenfor.", "How the reception sees the person through the day with the rules above.";
+    preview_user => "Person", "Person";
+    preview_day => "Dag", "Day";
+    preview_today => "I dag", "Today";
+    preview_tomorrow => "I morgen", "Tomorrow";
+    preview_none => "Vælg en person med kalendersynkronisering for at se forhåndsvisningen.", "Pick a person with calendar sync to see the preview.";
+    preview_no_data => "Der er ingen læste kalenderdata for denne person endnu.", "There is no calendar data for this person yet.";
+    preview_time => "Tid", "Time";
+    preview_sees => "Receptionen ser", "The reception sees";
+    preview_why => "Hvorfor", "Why";
+    why_no_data => "Ingen kalenderdata", "No calendar data";
+    why_nothing => "Ingen viste aftaler", "No shown appointment";
+    why_unavailable => "En viste aftale gør personen optaget", "A shown appointment makes the person unavailable";
+    why_keeps_available => "En viste aftale, der ikke gør personen optaget", "A shown appointment that does not make the person unavailable";
+    why_overlap => "En anden samtidig aftale gør personen optaget", "Another appointment at the same time makes the person unavailable";
+
+    // Sync health
+    nav_sync => "Synkronisering", "Sync health";
+    sync_title => "Synkronisering", "Sync health";
+    sync_last => "Seneste synkronisering", "Last sync";
+    sync_last_ok => "Seneste vellykkede", "Last successful";
+    sync_next => "Næste synkronisering", "Next sync";
+    sync_status => "Tilstand", "Status";
+    sync_ok => "Kører normalt", "Running normally";
+    sync_never => "Ikke kørt endnu", "Not run yet";
+    sync_not_configured => "Kalenderforbindelsen er ikke sat op", "The calendar connection is not set up";
+    sync_needs_action => "Kræver handling fra en administrator", "Needs an administrator";
+    sync_breaker_open => "Sat på pause efter gentagne fejl, til", "Paused after repeated failures, until";
+    sync_failing => "Fejler, prøver igen", "Failing, retrying";
+    sync_failures => "Fejl i træk", "Failures in a row";
+    sync_running_on => "Kører nu på", "Running now on";
+    sync_runs => "Seneste kørsler", "Recent runs";
+    sync_runs_none => "Ingen kørsler endnu.", "No runs yet.";
+    sync_started => "Startet", "Started";
+    sync_outcome => "Resultat", "Outcome";
+    sync_users => "Brugere", "Users";
+    sync_changed => "Ændret", "Changed";
+    sync_requests => "HTTP-kald", "HTTP requests";
+    sync_throttled => "Begrænset (429)", "Throttled (429)";
+    sync_errors => "Fejl", "Errors";
+    sync_duration => "Varighed", "Duration";
+    sync_user_errors => "Brugere med fejl", "Users with errors";
+    sync_user_errors_none => "Ingen brugere har fejl.", "No user has errors.";
+    sync_problem => "Problem", "Problem";
+    sync_fix => "Sådan løses det", "How to fix it";
+    outcome_ok => "OK", "OK";
+    outcome_partial => "Delvis", "Partial";
+    outcome_failed => "Fejlede", "Failed";
+
     // Directory users
     users_title => "Brugere", "Users";
     users_intro => "De personer, hvis kalender omstillingen skal kende. Slå synkronisering til for hver person; det bruger en licens.", "The people whose calendars the switchboard should know. Turn sync on for each person; it uses one licence.";
@@ -224,6 +320,7 @@ catalogue! {
     action_user_sync_enabled => "Synkronisering slået til", "Sync turned on";
     action_user_sync_disabled => "Synkronisering slået fra", "Sync turned off";
     action_credentials_updated => "Microsoft 365-forbindelse gemt", "Microsoft 365 connection saved";
+    action_rules_updated => "Regler ændret", "Rules changed";
     action_keys_rotated => "Hovednøgle skiftet", "Master key rotated";
 
     // Calendar provider errors

@@ -8,7 +8,7 @@ pub mod views;
 
 use actix_web::{HttpResponse, http::header, web};
 
-use handlers::{auth, health, invite, operator, team, tenant, users};
+use handlers::{auth, health, invite, operator, presence, rules, sync, team, tenant, users};
 
 /// Every route of the service, in one place.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -31,10 +31,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/operator/tenants/{id}/invites/{invite}/revoke",
             web::post().to(operator::revoke_invite),
         )
+        .route("/operator/tenants/{id}/sync", web::get().to(sync::operator))
         .route("/operator/audit", web::get().to(operator::audit))
         // Tenant area
         .route("/dashboard", web::get().to(tenant::dashboard))
         .route("/audit", web::get().to(tenant::audit))
+        .route("/presence", web::get().to(presence::board))
+        .route("/rules", web::get().to(rules::page))
+        .route("/rules", web::post().to(rules::save))
+        .route("/rules/preview", web::post().to(rules::preview))
+        .route("/sync", web::get().to(sync::tenant))
         .route("/users", web::get().to(users::list))
         .route("/users", web::post().to(users::add))
         .route("/users/{id}", web::get().to(users::edit))

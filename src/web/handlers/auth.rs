@@ -19,7 +19,8 @@ use crate::web::views::{Page, render};
 pub fn home_of(role: Role) -> &'static str {
     match role {
         Role::Operator => "/operator",
-        Role::TenantAdmin | Role::Receptionist => "/dashboard",
+        Role::TenantAdmin => "/dashboard",
+        Role::Receptionist => "/presence",
     }
 }
 

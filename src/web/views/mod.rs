@@ -2,6 +2,7 @@
 //! language, the CSRF token for its forms, the navigation for the caller's role.
 
 pub mod auth;
+pub mod availability;
 pub mod operator;
 pub mod shared;
 pub mod tenant;
@@ -46,11 +47,14 @@ impl Page {
             }
             Some(Role::TenantAdmin) => &[
                 ("/dashboard", t.nav_dashboard),
+                ("/presence", t.nav_presence),
                 ("/users", t.nav_users),
+                ("/rules", t.nav_rules),
+                ("/sync", t.nav_sync),
                 ("/team", t.nav_team),
                 ("/audit", t.nav_audit),
             ],
-            Some(Role::Receptionist) => &[("/dashboard", t.nav_dashboard)],
+            Some(Role::Receptionist) => &[("/presence", t.nav_presence)],
             None => &[],
         };
         Page {
@@ -81,6 +85,11 @@ impl Page {
             Locale::Da => local.format("%d.%m.%Y %H:%M").to_string(),
             Locale::En => local.format("%-d %b %Y %H:%M").to_string(),
         }
+    }
+
+    /// Just the hour and minute, in the caller's time zone.
+    pub fn clock(&self, at: &DateTime<Utc>) -> String {
+        at.with_timezone(&self.tz).format("%H:%M").to_string()
     }
 
     pub fn time_opt(&self, at: &Option<DateTime<Utc>>) -> String {
@@ -130,6 +139,7 @@ impl Page {
             "user.sync_disabled" => t.action_user_sync_disabled,
             "credentials.updated" => t.action_credentials_updated,
             "keys.rotated" => t.action_keys_rotated,
+            "rules.updated" => t.action_rules_updated,
             other => return other.to_owned(),
         };
         known.to_owned()
