@@ -1,0 +1,157 @@
+//! `calbridge demo`: portal, scheduler and the Microsoft 365 simulator in one process, on a
+//! fresh database in a temporary folder, with a seeded tenant to look at.
+
+mod people;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::config::{Config, DatabaseTarget};
+use crate::db::TenantScope;
+use crate::jobs::{Scheduler, SchedulerOptions};
+use crate::secrets::MasterKey;
+use crate::services::credentials::GraphInput;
+use crate::services::directory::UserInput;
+use crate::services::tenants::TenantInput;
+use crate::services::{self, Actor, AppState};
+use crate::simulator::{AppRole, Scenario, Simulator, SimulatorHandle, TenantSpec};
+use crate::startup::{Application, build_state};
+
+pub const OPERATOR: &str = "operator@calbridge.demo";
+pub const ADMIN: &str = "it@nordlys-radgivning.dk";
+pub const RECEPTIONIST: &str = "reception@nordlys-radgivning.dk";
+/// One password for every demo login; it only ever guards a throwaway database.
+pub const PASSWORD: &str = "demo-kalender-2026";
+
+const DIRECTORY_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5";
+const CLIENT_ID: &str = "3b2a1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d";
+const CLIENT_SECRET: &str = "Dq8Q~demo.secret_for.the-simulator";
+
+/// The running demo; dropping it deletes the temporary folder.
+pub struct Demo {
+    pub portal: Application,
+    pub scheduler: Scheduler,
+    pub simulator: SimulatorHandle,
+    pub tenant: Uuid,
+    _dir: tempfile::TempDir,
+}
+
+fn scenario() -> Scenario {
+    Scenario {
+        simulator: Default::default(),
+        tenants: vec![TenantSpec {
+            name: "Nordlys Rådgivning A/S".into(),
+            directory_id: DIRECTORY_ID.parse().expect("constant GUID"),
+            domains: vec![people::DOMAIN.into()],
+            client_id: CLIENT_ID.parse().expect("constant GUID"),
+            client_secret: CLIENT_SECRET.into(),
+            secret_expires: None,
+            role: AppRole::CalendarsRead,
+            mailboxes: people::mailboxes(),
+        }],
+        faults: Vec::new(),
+    }
+}
+
+/// Starts everything and seeds the demo tenant; `bind` is the portal's address.
+pub async fn start(bind: SocketAddr) -> anyhow::Result<Demo> {
+    let dir = tempfile::Builder::new()
+        .prefix("calbridge-demo-")
+        .tempdir()
+        .context("creating a temporary folder")?;
+    let simulator = Simulator::start(scenario(), "127.0.0.1:0").await?;
+    let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
+    config.bind = bind;
+    config.database = DatabaseTarget::Sqlite(dir.path().join("calbridge.db"));
+    config.master_key = Some(MasterKey::generate().to_base64());
+    config.ms_login_url = simulator.base_url().parse()?;
+    config.ms_graph_url = simulator.base_url().parse()?;
+    config.sync_interval = std::time::Duration::from_secs(30);
+    let state = build_state(config, Clock::system()).await?;
+    let tenant = seed(&state).await?;
+    let portal = Application::start(state.clone(), bind, 2)?;
+    let scheduler = Scheduler::start(state, SchedulerOptions::default()).await?;
+    Ok(Demo { portal, scheduler, simulator, tenant, _dir: dir })
+}
+
+async fn seed(state: &AppState) -> anyhow::Result<Uuid> {
+    let actor = Actor::command_line();
+    let password = SecretString::from(PASSWORD);
+    services::accounts::create_operator(state, OPERATOR, &password).await?;
+    let tenant = services::tenants::create(
+        state,
+        &actor,
+        &TenantInput {
+            name: "Nordlys Rådgivning A/S".into(),
+            cvr: Some("12345678".into()),
+            contact_name: Some("Anne Sørensen".into()),
+            contact_email: Some(people::address("anne.sorensen")),
+            contact_phone: Some("+45 70 20 30 40".into()),
+            licences: "30".into(),
+            timezone: Some("Europe/Copenhagen".into()),
+            locale: Some("da".into()),
+        },
+    )
+    .await?;
+    let scope = TenantScope::for_cli(tenant.id);
+    for (email, role) in [(ADMIN, "tenant_admin"), (RECEPTIONIST, "receptionist")] {
+        let invite = services::invites::create(state, &actor, scope, email, role).await?;
+        let token = invite.path.trim_start_matches("/invite/").to_owned();
+        let acceptance = services::invites::Acceptance {
+            display_name: None,
+            password: password.clone(),
+            password_repeat: password.clone(),
+        };
+        services::invites::accept(state, &token, acceptance, None).await?;
+    }
+    for (name, mailbox, department, extension) in people::PEOPLE.iter().chain([&people::MISSING]) {
+        let input = UserInput {
+            email: people::address(mailbox),
+            display_name: Some((*name).into()),
+            extension: Some((*extension).into()),
+            department: Some((*department).into()),
+        };
+        services::directory::add(state, &actor, scope, &input, true).await?;
+    }
+    let graph = GraphInput {
+        directory_id: DIRECTORY_ID.into(),
+        client_id: CLIENT_ID.into(),
+        client_secret: SecretString::from(CLIENT_SECRET),
+        secret_expires: None,
+        detail: Some("full".into()),
+    };
+    services::credentials::set_graph(state, &actor, scope, &graph).await?;
+    Ok(tenant.id)
+}
+
+/// What the demo prints once it is up.
+pub fn banner(demo: &Demo) -> String {
+    let url = format!("http://{}", demo.portal.addr());
+    format!(
+        "calbridge demo is running at {url}\n\
+         \n  operator       {OPERATOR:<36} {PASSWORD}\
+         \n  tenant admin   {ADMIN:<36} {PASSWORD}\
+         \n  receptionist   {RECEPTIONIST:<36} {PASSWORD}\n\
+         \nMicrosoft 365 simulator: {} (control API under /_simulator)\
+         \nThe database lives in a temporary folder and is deleted on exit. Press ctrl-c to stop.",
+        demo.simulator.base_url()
+    )
+}
+
+impl Demo {
+    /// Serves until ctrl-c, then shuts down in order.
+    pub async fn run_until_ctrl_c(self) -> anyhow::Result<()> {
+        let handle = self.portal.handle();
+        let server = tokio::spawn(self.portal.run_until_stopped());
+        tokio::signal::ctrl_c().await.context("waiting for ctrl-c")?;
+        self.scheduler.shutdown().await;
+        handle.stop(true).await;
+        let _ = server.await;
+        self.simulator.stop().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,81 @@
+//! `calbridge demo` as a first-time visitor runs it: one command, then log in.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_serves_a_seeded_tenant_and_prints_working_logins() {
+    let workdir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_calbridge"))
+        .args(["demo", "--bind", "127.0.0.1:0"])
+        .current_dir(workdir.path())
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = Vec::new();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let line = lines.next_line().await.unwrap().expect("demo printed its banner");
+            banner.push(line.clone());
+            if let Some(rest) = line.split("running at ").nth(1) {
+                return rest.trim().to_owned();
+            }
+        }
+    })
+    .await
+    .expect("demo started within a minute");
+    for _ in 0..4 {
+        banner.push(lines.next_line().await.unwrap().unwrap_or_default());
+    }
+    let banner = banner.join("\n");
+    let login = |role: &str| -> (String, String) {
+        let line = banner
+            .lines()
+            .find(|l| l.trim_start().starts_with(role))
+            .unwrap_or_else(|| panic!("{role} in {banner}"));
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        (parts[parts.len() - 2].to_owned(), parts[parts.len() - 1].to_owned())
+    };
+    let (email, password) = login("receptionist");
+
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap();
+    let login_page = client.get(format!("{url}/login")).send().await.unwrap().text().await.unwrap();
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = login_page.find(marker).unwrap() + marker.len();
+    let token = &login_page[start..start + login_page[start..].find('"').unwrap()];
+    let board = client
+        .post(format!("{url}/login"))
+        .form(&[("email", email.as_str()), ("password", password.as_str()), ("csrf_token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert!(board.url().path().ends_with("/presence"), "{}", board.url());
+
+    // The first sync runs at once; within a few seconds the board shows who is busy.
+    let mut body = String::new();
+    for _ in 0..40 {
+        body = client.get(format!("{url}/presence")).send().await.unwrap().text().await.unwrap();
+        if body.contains("Optaget") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(body.contains("Optaget"), "somebody is in a meeting: {body}");
+    assert!(body.contains("Anne Sørensen") && body.contains("Birgitte Holm"));
+    assert_eq!(body.matches("<tr class=\"row-").count(), 26, "25 people and one wrong address");
+    assert!(body.contains("Postkassen findes ikke"), "the missing mailbox is explained");
+    let _ = child.start_kill();
+}

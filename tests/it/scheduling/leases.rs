@@ -1,0 +1,173 @@
+//! Several instances, one tenant: leases, fencing and takeover.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use calbridge::config::DatabaseTarget;
+use calbridge::db::leases;
+use chrono::Utc;
+use sea_orm::EntityTrait;
+
+use super::world::{World, options};
+
+#[tokio::test]
+async fn concurrent_claims_never_hand_one_tenant_to_two_instances() {
+    let world = World::new().await;
+    let mut customers = Vec::new();
+    for i in 0..6 {
+        let c = world.customer(&format!("T{i}"), &format!("t{i}.dk"), "free-busy").await;
+        customers.push(c.id);
+    }
+    let db = world.state.db.clone();
+    let mut held: HashMap<uuid::Uuid, (String, i64)> = HashMap::new();
+    for round in 0..20 {
+        let now = world.state.clock.now();
+        let until = now + chrono::Duration::seconds(30);
+        let (a, b) = tokio::join!(
+            leases::claim_due(&db, "alpha", now, until, 3),
+            leases::claim_due(&db, "beta", now, until, 3)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        for (instance, claims) in [("alpha", &a), ("beta", &b)] {
+            for claim in claims.iter() {
+                let previous = held.insert(claim.tenant_id, (instance.to_owned(), claim.token));
+                if let Some((other, token)) = previous {
+                    assert!(claim.token > token, "fencing token grows: round {round}");
+                    assert_ne!(other, "", "{other}");
+                }
+            }
+        }
+        let ids: Vec<_> = a.iter().chain(b.iter()).map(|c| c.tenant_id).collect();
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(ids.len(), unique.len(), "a tenant claimed twice in round {round}");
+        // Finish every claim so the tenants are due again next round.
+        for (instance, claims) in [("alpha", a), ("beta", b)] {
+            for claim in claims {
+                let finish = leases::Finish {
+                    next_run_at: now,
+                    consecutive_failures: 0,
+                    breaker_open_until: None,
+                    needs_admin_action: false,
+                    error: None,
+                    ran_at: now,
+                    succeeded: true,
+                };
+                assert!(leases::finish(&db, claim, instance, finish).await.unwrap());
+            }
+        }
+    }
+    assert_eq!(held.len(), customers.len(), "every tenant was claimed at some point");
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_taken_over_and_the_old_holder_is_fenced_off() {
+    let world = World::new().await;
+    let hansen = world.customer("Hansen", "hansen.dk", "free-busy").await;
+    let db = &world.state.db;
+    let now = Utc::now();
+    let lease = chrono::Duration::seconds(30);
+    let crashed = leases::claim_due(db, "crashed", now, now + lease, 10).await.unwrap();
+    assert_eq!(crashed.len(), 1);
+    // While the lease runs nobody else gets the tenant.
+    assert!(
+        leases::claim_due(db, "rescuer", now + chrono::Duration::seconds(29), now + lease * 2, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // After it expires, another instance does, with a newer token.
+    let later = now + lease + chrono::Duration::seconds(1);
+    let rescued = leases::claim_due(db, "rescuer", later, later + lease, 10).await.unwrap();
+    assert_eq!(rescued.len(), 1);
+    assert!(rescued[0].token > crashed[0].token);
+    // The crashed instance comes back: its heartbeat and its writes are refused.
+    assert!(!leases::renew(db, crashed[0], "crashed", later + lease).await.unwrap());
+    let finish = leases::Finish {
+        next_run_at: later,
+        consecutive_failures: 0,
+        breaker_open_until: None,
+        needs_admin_action: false,
+        error: None,
+        ran_at: later,
+        succeeded: true,
+    };
+    assert!(!leases::finish(db, crashed[0], "crashed", finish.clone()).await.unwrap());
+    assert!(leases::finish(db, rescued[0], "rescuer", finish).await.unwrap());
+    let _ = hansen;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_on_postgres_never_sync_one_tenant_at_once() {
+    let world = World::new().await;
+    if matches!(world.app.database, DatabaseTarget::Sqlite(_)) {
+        // SQLite runs one scheduler per file; `a_second_sqlite_scheduler_refuses_to_start`
+        // covers that mode.
+        return;
+    }
+    let mut customers = Vec::new();
+    for i in 0..4 {
+        let c = world.customer(&format!("T{i}"), &format!("t{i}.dk"), "free-busy").await;
+        world.person(&c, "anna", vec![]).await;
+        customers.push(c);
+    }
+    // Syncs come due every second, so many ticks contend for the same tenants.
+    let mut state = world.state.clone();
+    let mut config = (*state.config).clone();
+    config.sync_interval = Duration::from_secs(1);
+    state.config = std::sync::Arc::new(config);
+    // Each instance takes at most two tenants at a time, so both must work and contend.
+    let limited =
+        |name: &str| calbridge::jobs::SchedulerOptions { max_parallel: 2, ..options(name) };
+    let a = calbridge::jobs::Scheduler::start(state.clone(), limited("alpha")).await.unwrap();
+    let b = calbridge::jobs::Scheduler::start(state.clone(), limited("beta")).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    a.shutdown().await;
+    b.shutdown().await;
+
+    let runs = calbridge::db::entities::sync_run::Entity::find().all(&state.db).await.unwrap();
+    let instances: std::collections::HashSet<_> = runs.iter().map(|r| r.instance.clone()).collect();
+    assert_eq!(instances.len(), 2, "both instances did work: {instances:?}");
+    for c in &customers {
+        let mut mine: Vec<_> = runs.iter().filter(|r| r.tenant_id == c.id).collect();
+        assert!(
+            mine.len() >= 3,
+            "tenant synced repeatedly: {} {:#?}",
+            mine.len(),
+            runs.iter()
+                .map(|r| (r.tenant_id, &r.instance, r.started_at, &r.outcome, &r.error_message))
+                .collect::<Vec<_>>()
+        );
+        mine.sort_by_key(|r| r.fencing_token);
+        for pair in mine.windows(2) {
+            assert!(
+                pair[0].finished_at <= pair[1].started_at,
+                "overlapping syncs of one tenant: {pair:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_second_sqlite_scheduler_refuses_to_start() {
+    // Always on SQLite: this is about the embedded database.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::support::test_config(
+        DatabaseTarget::Sqlite(dir.path().join("calbridge.db")),
+        secrecy::ExposeSecret::expose_secret(
+            &calbridge::secrets::MasterKey::generate().to_base64(),
+        ),
+    );
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    let state =
+        calbridge::startup::build_state(config, calbridge::clock::Clock::system()).await.unwrap();
+    let first = calbridge::jobs::Scheduler::start(state.clone(), options("first")).await.unwrap();
+    let second = calbridge::jobs::Scheduler::start(state.clone(), options("second")).await;
+    let error = second.err().expect("the second scheduler is refused").to_string();
+    assert!(error.contains("already runs the scheduler"), "{error}");
+    first.shutdown().await;
+    // Once the first is gone, a new one may start.
+    let third = calbridge::jobs::Scheduler::start(state, options("third")).await.unwrap();
+    third.shutdown().await;
+}

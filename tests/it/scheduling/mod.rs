@@ -1,0 +1,9 @@
+//! Calendars in, availability out: syncs, transitions, leases and presence, end to end
+//! against the Microsoft 365 simulator.
+
+mod world;
+
+mod leases;
+mod presence;
+mod sync;
+mod transitions;

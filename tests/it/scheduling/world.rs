@@ -1,0 +1,231 @@
+//! A calbridge app wired to an in-process simulator, with one or more customer tenants.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use calbridge::db::TenantScope;
+use calbridge::db::leases;
+use calbridge::jobs::{Scheduler, SchedulerOptions};
+use calbridge::providers::graph::Tunables;
+use calbridge::services::credentials::GraphInput;
+use calbridge::services::provider_registry::ProviderRegistry;
+use calbridge::services::sync::{self, SyncContext, SyncReport};
+use calbridge::services::{self, Actor, AppState};
+use calbridge::simulator::{
+    AppRole, EventSpec, MailboxSpec, NewMailbox, Scenario, Simulator, SimulatorHandle, TenantSpec,
+    TimeInput,
+};
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::support::{TestApp, tenant_scope};
+
+pub struct Customer {
+    pub id: Uuid,
+    pub directory: String,
+    pub domain: String,
+}
+
+pub struct World {
+    pub app: TestApp,
+    pub sim: SimulatorHandle,
+    /// The app's state with test timings for the Graph client.
+    pub state: AppState,
+}
+
+/// Short timeouts and retry waits, so failure paths take seconds, not minutes.
+pub fn quick_tunables() -> Tunables {
+    Tunables {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(2),
+        retry_base: Duration::from_millis(50),
+        retry_cap: Duration::from_millis(200),
+        max_retries: 1,
+        ..Tunables::default()
+    }
+}
+
+impl World {
+    pub async fn new() -> World {
+        let sim = Simulator::start(
+            Scenario::from_toml_str("[simulator]\nworkers = 2\n").unwrap(),
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let base = sim.base_url().to_owned();
+        let app = TestApp::spawn_with(|c| {
+            c.ms_login_url = base.parse().unwrap();
+            c.ms_graph_url = base.parse().unwrap();
+        })
+        .await;
+        let mut state = app.state.clone();
+        state.providers =
+            Arc::new(ProviderRegistry::new(&state.config).with_tunables(quick_tunables()));
+        World { app, sim, state }
+    }
+
+    /// A customer with its own Entra directory in the simulator and the connection stored.
+    pub async fn customer(&self, name: &str, domain: &str, detail: &str) -> Customer {
+        let directory = Uuid::new_v4().to_string();
+        let client = Uuid::new_v4().to_string();
+        let secret = format!("{name}~secret.value");
+        self.sim
+            .add_tenant(&TenantSpec {
+                name: name.into(),
+                directory_id: directory.parse().unwrap(),
+                domains: vec![domain.into()],
+                client_id: client.parse().unwrap(),
+                client_secret: secret.clone(),
+                secret_expires: None,
+                role: AppRole::CalendarsRead,
+                mailboxes: Vec::new(),
+            })
+            .unwrap();
+        let id = self.app.create_tenant(name, 50).await;
+        let input = GraphInput {
+            directory_id: directory.clone(),
+            client_id: client,
+            client_secret: SecretString::from(secret),
+            secret_expires: None,
+            detail: Some(detail.into()),
+        };
+        services::credentials::set_graph(
+            &self.state,
+            &Actor::command_line(),
+            tenant_scope(id),
+            &input,
+        )
+        .await
+        .unwrap();
+        Customer { id, directory, domain: domain.into() }
+    }
+
+    /// A person in the customer's directory with sync on, and their mailbox.
+    pub async fn person(&self, customer: &Customer, local: &str, events: Vec<EventSpec>) -> Uuid {
+        let email = format!("{local}@{}", customer.domain);
+        self.sim
+            .add_mailbox(&NewMailbox {
+                tenant: customer.directory.clone(),
+                mailbox: MailboxSpec {
+                    upn: email.clone(),
+                    display_name: Some(local.into()),
+                    object_id: None,
+                    time_zone: "Europe/Copenhagen".into(),
+                    access_denied_by_policy: false,
+                    working_hours: Default::default(),
+                    events,
+                },
+            })
+            .unwrap();
+        self.directory_user(customer, &email).await
+    }
+
+    /// In calbridge's directory only, without a mailbox.
+    pub async fn directory_user(&self, customer: &Customer, email: &str) -> Uuid {
+        let input = services::directory::UserInput {
+            email: email.into(),
+            display_name: Some(email.split('@').next().unwrap().into()),
+            ..Default::default()
+        };
+        services::directory::add(
+            &self.state,
+            &Actor::command_line(),
+            tenant_scope(customer.id),
+            &input,
+            true,
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// Runs one sync of the customer now, as `calbridge sync --once` does.
+    pub async fn sync(&self, customer: &Customer) -> SyncReport {
+        let now = self.state.clock.now();
+        let lease = chrono::Duration::seconds(60);
+        let claim = leases::claim_now(&self.state.db, customer.id, "test", now, now + lease)
+            .await
+            .unwrap()
+            .unwrap();
+        sync::run(SyncContext { state: &self.state, claim, instance: "test", lease }).await.unwrap()
+    }
+
+    pub async fn scheduler(&self, options: SchedulerOptions) -> anyhow::Result<Scheduler> {
+        Scheduler::start(self.state.clone(), options).await
+    }
+
+    /// Runs the CLI against this world's database and simulator.
+    pub async fn cli(&self, args: &[&str]) -> crate::cli::Run {
+        let base = self.sim.base_url().to_owned();
+        crate::cli::calbridge_with(
+            &self.app,
+            args,
+            None,
+            &[
+                ("CALBRIDGE_MASTER_KEY", &self.app.master_key),
+                ("CALBRIDGE_MS_LOGIN_URL", &base),
+                ("CALBRIDGE_MS_GRAPH_URL", &base),
+                ("RUST_LOG", "warn"),
+            ],
+        )
+        .await
+    }
+
+    pub fn scope(&self, customer: &Customer) -> TenantScope {
+        tenant_scope(customer.id)
+    }
+
+    pub async fn row(&self, user: Uuid) -> Option<calbridge::db::entities::availability::Model> {
+        use sea_orm::EntityTrait;
+        calbridge::db::entities::availability::Entity::find_by_id(user)
+            .one(&self.state.db)
+            .await
+            .unwrap()
+    }
+
+    pub async fn sync_state(
+        &self,
+        customer: &Customer,
+    ) -> calbridge::db::entities::sync_state::Model {
+        leases::find(&self.state.db, customer.id).await.unwrap().unwrap()
+    }
+}
+
+/// Now, to the whole second: calendars hold whole seconds (Graph writes 100 ns ticks), and
+/// assertions compare instants exactly.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(0)
+}
+
+pub fn at(t: DateTime<Utc>) -> Option<TimeInput> {
+    Some(TimeInput::Text(t.to_rfc3339()))
+}
+
+/// A busy meeting from `start` to `end`.
+pub fn meeting(subject: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> EventSpec {
+    EventSpec {
+        subject: subject.into(),
+        location: "Mødelokale 1".into(),
+        start: at(start),
+        end: at(end),
+        show_as: Some("busy".into()),
+        ..EventSpec::default()
+    }
+}
+
+/// Options for a scheduler that claims quickly and never polls by itself during a test
+/// unless asked to.
+pub fn options(instance: &str) -> SchedulerOptions {
+    SchedulerOptions {
+        instance: instance.into(),
+        tick: Duration::from_secs(1),
+        lease: chrono::Duration::seconds(5),
+        transition_poll: Duration::from_millis(200),
+        shutdown_grace: Duration::from_secs(2),
+        sync_timeout: Duration::from_secs(20),
+        ..SchedulerOptions::default()
+    }
+}
