@@ -265,15 +265,8 @@ async fn presence(tenant: &str, json: bool) -> Result<(), Failure> {
     let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
-            let appointment = match &e.appointment {
-                Some(a) if a.private => "Private appointment".to_owned(),
-                Some(a) => [a.subject.as_deref(), a.location.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-                None => String::new(),
-            };
+            let private = crate::i18n::messages(crate::domain::Locale::En).avail_private;
+            let appointment = e.appointment.as_ref().map_or(String::new(), |a| a.describe(private));
             vec![
                 e.name.clone().unwrap_or_default(),
                 e.email.clone(),

@@ -3,13 +3,21 @@
 use chrono::{DateTime, Utc};
 use sea_orm::prelude::*;
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
-use sea_orm::{ExprTrait, IntoActiveModel, QueryOrder, QuerySelect};
+use sea_orm::{DatabaseBackend, ExprTrait, IntoActiveModel, QueryOrder, QuerySelect, Statement};
 
 use super::TenantScope;
 use super::entities::{availability, availability_history};
 
 /// Rows per statement: well under SQLite's and PostgreSQL's bound-parameter limits.
 const CHUNK: usize = 1000;
+
+fn excluded(column: availability::Column) -> Expr {
+    Expr::col((Alias::new("excluded"), column))
+}
+
+fn stored(column: availability::Column) -> Expr {
+    Expr::col((availability::Entity, column))
+}
 
 /// When a write may replace a stored row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,16 +28,77 @@ pub enum Guard {
     SameItems,
 }
 
-fn excluded(column: availability::Column) -> Expr {
-    Expr::col((Alias::new("excluded"), column))
-}
-
-fn stored(column: availability::Column) -> Expr {
-    Expr::col((availability::Entity, column))
-}
+const COLUMNS: &str = "user_id, tenant_id, available, state, until, next_change_at, \
+    appointment_json, explanation_json, items_json, items_hash, observed_at, synced_at, \
+    sync_error_code, sync_error_message";
 
 /// Inserts or replaces rows under `guard`; returns how many were written.
+///
+/// PostgreSQL gets each chunk as one JSON document expanded server-side, which is several
+/// times faster than thousands of bound parameters; SQLite, in-process, takes a plain
+/// multi-row upsert.
 pub async fn upsert(
+    db: &impl ConnectionTrait,
+    rows: &[availability::Model],
+    guard: Guard,
+) -> Result<u64, DbErr> {
+    let mut written = 0;
+    for chunk in rows.chunks(CHUNK) {
+        written += if db.get_database_backend() == DatabaseBackend::Postgres {
+            upsert_json(db, chunk, guard).await?
+        } else {
+            upsert_values(db, chunk, guard).await?
+        };
+    }
+    Ok(written)
+}
+
+async fn upsert_json(
+    db: &impl ConnectionTrait,
+    rows: &[availability::Model],
+    guard: Guard,
+) -> Result<u64, DbErr> {
+    let records: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "user_id": r.user_id, "tenant_id": r.tenant_id, "available": r.available,
+                "state": r.state, "until": r.until, "next_change_at": r.next_change_at,
+                "appointment_json": r.appointment_json, "explanation_json": r.explanation_json,
+                "items_json": r.items_json, "items_hash": r.items_hash,
+                "observed_at": r.observed_at, "synced_at": r.synced_at,
+                "sync_error_code": r.sync_error_code, "sync_error_message": r.sync_error_message,
+            })
+        })
+        .collect();
+    let condition = match guard {
+        Guard::NotOlder => {
+            "availability.synced_at IS NULL OR excluded.synced_at IS NULL \
+                            OR availability.synced_at <= excluded.synced_at"
+        }
+        Guard::SameItems => "availability.items_hash = excluded.items_hash",
+    };
+    let sql = format!(
+        "INSERT INTO availability ({COLUMNS}) SELECT {COLUMNS} FROM json_to_recordset($1::json) AS r(\
+         user_id uuid, tenant_id uuid, available boolean, state text, until timestamptz, \
+         next_change_at timestamptz, appointment_json text, explanation_json text, items_json text, \
+         items_hash text, observed_at timestamptz, synced_at timestamptz, sync_error_code text, \
+         sync_error_message text) \
+         ON CONFLICT (user_id) DO UPDATE SET available = excluded.available, state = excluded.state, \
+         until = excluded.until, next_change_at = excluded.next_change_at, \
+         appointment_json = excluded.appointment_json, explanation_json = excluded.explanation_json, \
+         items_json = excluded.items_json, items_hash = excluded.items_hash, \
+         observed_at = excluded.observed_at, synced_at = excluded.synced_at, \
+         sync_error_code = excluded.sync_error_code, sync_error_message = excluded.sync_error_message \
+         WHERE {condition}"
+    );
+    let document = serde_json::Value::Array(records).to_string();
+    let statement =
+        Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, [document.into()]);
+    Ok(db.execute_raw(statement).await?.rows_affected())
+}
+
+async fn upsert_values(
     db: &impl ConnectionTrait,
     rows: &[availability::Model],
     guard: Guard,
@@ -40,37 +109,31 @@ pub async fn upsert(
             .is_null()
             .or(excluded(C::SyncedAt).is_null())
             .or(stored(C::SyncedAt).lte(excluded(C::SyncedAt))),
-        Guard::SameItems => stored(C::ItemsHash)
-            .eq(excluded(C::ItemsHash))
-            .and(stored(C::SyncedAt).eq(excluded(C::SyncedAt)).or(stored(C::SyncedAt).is_null())),
+        Guard::SameItems => stored(C::ItemsHash).eq(excluded(C::ItemsHash)),
     };
-    let mut written = 0;
-    for chunk in rows.chunks(CHUNK) {
-        let models = chunk.iter().cloned().map(IntoActiveModel::into_active_model);
-        written += availability::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::column(C::UserId)
-                    .update_columns([
-                        C::Available,
-                        C::State,
-                        C::Until,
-                        C::NextChangeAt,
-                        C::AppointmentJson,
-                        C::ExplanationJson,
-                        C::ItemsJson,
-                        C::ItemsHash,
-                        C::ObservedAt,
-                        C::SyncedAt,
-                        C::SyncErrorCode,
-                        C::SyncErrorMessage,
-                    ])
-                    .action_and_where(condition.clone())
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(written)
+    let models = rows.iter().cloned().map(IntoActiveModel::into_active_model);
+    availability::Entity::insert_many(models)
+        .on_conflict(
+            OnConflict::column(C::UserId)
+                .update_columns([
+                    C::Available,
+                    C::State,
+                    C::Until,
+                    C::NextChangeAt,
+                    C::AppointmentJson,
+                    C::ExplanationJson,
+                    C::ItemsJson,
+                    C::ItemsHash,
+                    C::ObservedAt,
+                    C::SyncedAt,
+                    C::SyncErrorCode,
+                    C::SyncErrorMessage,
+                ])
+                .action_and_where(condition)
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
 }
 
 pub async fn for_tenant(
@@ -118,8 +181,33 @@ pub async fn append_history(
     rows: Vec<availability_history::Model>,
 ) -> Result<(), DbErr> {
     for chunk in rows.chunks(CHUNK) {
-        let models = chunk.iter().cloned().map(IntoActiveModel::into_active_model);
-        availability_history::Entity::insert_many(models).exec_without_returning(db).await?;
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            let records: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|h| {
+                    serde_json::json!({
+                        "id": h.id, "tenant_id": h.tenant_id, "user_id": h.user_id, "at": h.at,
+                        "available": h.available, "state": h.state, "until": h.until,
+                        "appointment_json": h.appointment_json,
+                    })
+                })
+                .collect();
+            let sql = "INSERT INTO availability_history \
+                (id, tenant_id, user_id, at, available, state, until, appointment_json) \
+                SELECT id, tenant_id, user_id, at, available, state, until, appointment_json \
+                FROM json_to_recordset($1::json) AS r(id uuid, tenant_id uuid, user_id uuid, \
+                at timestamptz, available boolean, state text, until timestamptz, appointment_json text)";
+            let document = serde_json::Value::Array(records).to_string();
+            db.execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                sql,
+                [document.into()],
+            ))
+            .await?;
+        } else {
+            let models = chunk.iter().cloned().map(IntoActiveModel::into_active_model);
+            availability_history::Entity::insert_many(models).exec_without_returning(db).await?;
+        }
     }
     Ok(())
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
 
 pub use scope::TenantScope;
@@ -36,11 +36,18 @@ pub async fn connect(target: &DatabaseTarget) -> anyhow::Result<DatabaseConnecti
                     .with_context(|| format!("creating the database folder {}", dir.display()))?;
             }
             let mut o = ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()));
+            // WAL with synchronous=NORMAL cannot corrupt the database; a power cut may lose
+            // the last commits, which the next sync rewrites anyway.
             o.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
             });
+            // SQLite has one writer at a time; several pooled connections only add lock
+            // contention, whose retries sleep for milliseconds. One in-process connection
+            // serialises the work without waiting.
+            o.max_connections(1);
             o
         }
         DatabaseTarget::Postgres(url) => {

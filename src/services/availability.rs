@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::prelude::Uuid;
 use sha2::{Digest, Sha256};
 
@@ -10,15 +10,21 @@ use crate::availability::{Availability, AvailabilityRules, evaluate};
 use crate::db::entities::{availability, availability_history};
 use crate::domain::calendar::CalendarItem;
 
-/// Keeps only what the rules can show, without what the tenant chose to hide. Private items
-/// already arrive without subject and location.
+/// What is kept of a calendar: every item's time and show-as (so the rules preview can show
+/// what other rules would do), but subject and location only where the rules may show them.
+/// Private items already arrive without subject and location.
 pub fn visible_items(rules: &AvailabilityRules, mut items: Vec<CalendarItem>) -> Vec<CalendarItem> {
-    items.retain(|i| rules.rule_for(i.show_as).effective().shown && i.end > i.start);
+    items.retain(|i| i.end > i.start);
     for item in &mut items {
-        if !rules.show_subject || item.private {
+        // Graph writes 100 ns ticks, PostgreSQL keeps microseconds: without this every
+        // stored time would differ from a fresh read and every sync would rewrite every row.
+        item.start = item.start.trunc_subsecs(6);
+        item.end = item.end.trunc_subsecs(6);
+        let shown = rules.rule_for(item.show_as).effective().shown && !item.private;
+        if !shown || !rules.show_subject {
             item.subject = None;
         }
-        if !rules.show_location || item.private {
+        if !shown || !rules.show_location {
             item.location = None;
         }
     }

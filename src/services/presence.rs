@@ -22,6 +22,27 @@ pub struct Appointment {
     pub end: DateTime<Utc>,
 }
 
+impl Appointment {
+    /// What the receptionist reads: "subject · location", or `private_label` for a private
+    /// appointment.
+    pub fn describe(&self, private_label: &str) -> String {
+        describe(self.private, self.subject.as_deref(), self.location.as_deref(), private_label)
+    }
+}
+
+/// "subject · location" (whichever are known), or `private_label` for a private appointment.
+pub fn describe(
+    private: bool,
+    subject: Option<&str>,
+    location: Option<&str>,
+    private_label: &str,
+) -> String {
+    if private {
+        return private_label.to_owned();
+    }
+    [subject, location].into_iter().flatten().collect::<Vec<_>>().join(" · ")
+}
+
 /// One person as the receptionist and the public API see them.
 #[derive(Debug, Clone, Serialize)]
 pub struct PresenceEntry {

@@ -191,9 +191,12 @@ pub async fn run(ctx: SyncContext<'_>) -> anyhow::Result<SyncReport> {
                     .map(history_entry)
                     .collect();
                 report.changed = rows.len();
-                let writing = Instant::now();
-                write_fenced(state, claim, instance, clock.now() + lease, &rows, history).await?;
-                report.write_ms = writing.elapsed().as_millis() as u64;
+                if !rows.is_empty() {
+                    let writing = Instant::now();
+                    write_fenced(state, claim, instance, clock.now() + lease, &rows, history)
+                        .await?;
+                    report.write_ms = writing.elapsed().as_millis() as u64;
+                }
                 if report.errors > 0 {
                     report.outcome = "partial";
                 }
@@ -279,11 +282,13 @@ async fn conclude(
             }
         }
     };
-    if !leases::finish(&state.db, claim, instance, finish).await? {
+    // The schedule and the run's record land together, or not at all.
+    let txn = state.db.begin().await?;
+    if !leases::finish(&txn, claim, instance, finish).await? {
         return Err(LeaseLost(claim.tenant_id).into());
     }
     sync_runs::record(
-        &state.db,
+        &txn,
         sync_run::Model {
             id: Uuid::now_v7(),
             tenant_id: claim.tenant_id,
@@ -302,6 +307,7 @@ async fn conclude(
         },
     )
     .await?;
+    txn.commit().await?;
     Ok(())
 }
 

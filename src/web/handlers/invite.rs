@@ -22,6 +22,25 @@ fn unusable(ctx: &RequestContext) -> HttpResponse {
     )
 }
 
+fn accept_view(
+    ctx: &RequestContext,
+    token: &str,
+    invite: crate::db::entities::invite::Model,
+    tenant: crate::db::entities::tenant::Model,
+    display_name: String,
+    errors: FieldErrors,
+) -> AcceptInviteView {
+    AcceptInviteView {
+        page: Page::new(ctx, messages(ctx.locale).accept_title, ""),
+        action: format!("/invite/{token}"),
+        email: invite.email,
+        tenant_name: tenant.name,
+        role: invite.role,
+        display_name,
+        errors,
+    }
+}
+
 pub async fn page(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -32,16 +51,7 @@ pub async fn page(
         Err(InviteError::Unusable) => return Ok(unusable(&ctx)),
         Err(e) => return Err(AppError::Internal(e.into())),
     };
-    let t = messages(ctx.locale);
-    let view = AcceptInviteView {
-        page: Page::new(&ctx, t.accept_title, ""),
-        action: format!("/invite/{}", token.as_str()),
-        email: invite.email,
-        tenant_name: tenant.name,
-        role: invite.role,
-        display_name: String::new(),
-        errors: FieldErrors::default(),
-    };
+    let view = accept_view(&ctx, &token, invite, tenant, String::new(), FieldErrors::default());
     Ok(render(StatusCode::OK, &view))
 }
 
@@ -82,16 +92,7 @@ pub async fn accept(
                 Ok(found) => found,
                 Err(_) => return Ok(unusable(&ctx)),
             };
-            let t = messages(ctx.locale);
-            let view = AcceptInviteView {
-                page: Page::new(&ctx, t.accept_title, ""),
-                action: format!("/invite/{}", token.as_str()),
-                email: invite.email,
-                tenant_name: tenant.name,
-                role: invite.role,
-                display_name: form.display_name,
-                errors,
-            };
+            let view = accept_view(&ctx, &token, invite, tenant, form.display_name, errors);
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &view))
         }
         Err(InviteError::Unusable | InviteError::NotFound) => Ok(unusable(&ctx)),

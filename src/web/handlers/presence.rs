@@ -39,15 +39,8 @@ pub async fn board(
                     .any(|v| v.to_lowercase().contains(&needle))
         })
         .map(|e| {
-            let appointment = match &e.appointment {
-                Some(a) if a.private => t.avail_private.to_owned(),
-                Some(a) => [a.subject.as_deref(), a.location.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-                None => String::new(),
-            };
+            let appointment =
+                e.appointment.as_ref().map_or(String::new(), |a| a.describe(t.avail_private));
             let note = if !e.sync_enabled {
                 t.presence_sync_off.to_owned()
             } else if let Some(error) = &e.sync_error {

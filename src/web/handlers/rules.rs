@@ -1,12 +1,10 @@
 use actix_web::{HttpResponse, web};
-use chrono::Duration;
 use uuid::Uuid;
 
 use crate::auth::TenantAdmin;
 use crate::auth::principal::RequestContext;
-use crate::availability::{AvailabilityRules, ShowAsRule, day_timeline};
-use crate::db::{availability as stored, tenants};
-use crate::domain::calendar::{CalendarItem, ShowAs};
+use crate::availability::{AvailabilityRules, ShowAsRule};
+use crate::domain::calendar::ShowAs;
 use crate::i18n::{Messages, messages};
 use crate::services::{self, Actor, AppState};
 use crate::web::error::AppResult;
@@ -102,67 +100,42 @@ async fn render(
     let chosen = chosen.or(users.first().map(|u| u.id));
     let tomorrow = field(query, "day") == Some("tomorrow");
 
-    let tenant = tenants::get(&state.db, admin.scope).await?;
-    let tz: chrono_tz::Tz = tenant.timezone.parse().unwrap_or(chrono_tz::Europe::Copenhagen);
-    let (preview, preview_message) = match chosen {
-        None => (Vec::new(), Some(t.preview_none)),
-        Some(user) => {
-            let row = stored::for_tenant(&state.db, admin.scope)
-                .await?
+    let timeline = match chosen {
+        Some(user) => services::rules::preview(state, admin.scope, &rules, user, tomorrow).await?,
+        None => None,
+    };
+    let (preview, preview_message) = match (chosen, timeline) {
+        (None, _) => (Vec::new(), Some(t.preview_none)),
+        (Some(_), None) => (Vec::new(), Some(t.preview_no_data)),
+        (Some(_), Some(segments)) => {
+            let rows = segments
                 .into_iter()
-                .find(|r| r.user_id == user);
-            match row.filter(|r| r.synced_at.is_some() && r.sync_error_code.is_none()) {
-                None => (Vec::new(), Some(t.preview_no_data)),
-                Some(row) => {
-                    let items: Vec<CalendarItem> =
-                        serde_json::from_str(&row.items_json).unwrap_or_default();
-                    let mut date = state.clock.now().with_timezone(&tz).date_naive();
-                    if tomorrow {
-                        date += Duration::days(1);
+                .map(|segment| {
+                    let a = &segment.availability;
+                    let mut sees = state_label(t, a.state).to_owned();
+                    if let Some(appointment) = &a.appointment {
+                        let what = services::presence::describe(
+                            appointment.private,
+                            appointment.subject.as_deref(),
+                            appointment.location.as_deref(),
+                            t.avail_private,
+                        );
+                        if !what.is_empty() {
+                            sees = format!("{sees}: {what}");
+                        }
                     }
-                    let rows = day_timeline(&rules, &items, date, tz)
-                        .into_iter()
-                        .map(|segment| {
-                            let a = &segment.availability;
-                            let mut sees = state_label(t, a.state).to_owned();
-                            if let Some(appointment) = &a.appointment {
-                                let what = if appointment.private {
-                                    t.avail_private.to_owned()
-                                } else {
-                                    [
-                                        appointment.subject.as_deref(),
-                                        appointment.location.as_deref(),
-                                    ]
-                                    .into_iter()
-                                    .flatten()
-                                    .collect::<Vec<_>>()
-                                    .join(" · ")
-                                };
-                                if !what.is_empty() {
-                                    sees = format!("{sees}: {what}");
-                                }
-                            }
-                            if let Some(until) = a.until.filter(|_| !a.available) {
-                                sees = format!(
-                                    "{sees} ({})",
-                                    t.fill(t.avail_until, page.clock(&until))
-                                );
-                            }
-                            PreviewRow {
-                                time: format!(
-                                    "{}–{}",
-                                    page.clock(&segment.from),
-                                    page.clock(&segment.to)
-                                ),
-                                state: a.state.as_str(),
-                                sees,
-                                why: why(t, &a.explanation),
-                            }
-                        })
-                        .collect();
-                    (rows, None)
-                }
-            }
+                    if let Some(until) = a.until.filter(|_| !a.available) {
+                        sees = format!("{sees} ({})", t.fill(t.avail_until, page.clock(&until)));
+                    }
+                    PreviewRow {
+                        time: format!("{}–{}", page.clock(&segment.from), page.clock(&segment.to)),
+                        state: a.state.as_str(),
+                        sees,
+                        why: why(t, &a.explanation),
+                    }
+                })
+                .collect();
+            (rows, None)
         }
     };
     let view = RulesView {

@@ -4,7 +4,6 @@ use calbridge::providers::graph::{DetailLevel, GraphProvider, GraphSettings};
 use calbridge::providers::{CalendarProvider, ReadOutcome};
 use calbridge::simulator::{FaultEndpoint, FaultKind};
 use secrecy::SecretString;
-use tracing::subscriber::with_default;
 
 use super::support::*;
 
@@ -27,19 +26,12 @@ fn all_text(outcome: &ReadOutcome) -> String {
 
 #[test]
 fn the_secret_never_appears_in_errors_debug_output_or_logs() {
-    let logs = CapturedLogs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    // One subscriber for the whole test process, so no other test's thread can hide the
+    // provider's log lines from it; every test's logs are searched for the secret.
+    let logs = crate::support::captured_logs();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut seen = String::new();
-    with_default(subscriber, || {
-        // Other tests on other threads may have cached "nobody listens" for the provider's
-        // log call sites before this subscriber existed.
-        tracing::callsite::rebuild_interest_cache();
+    {
         runtime.block_on(async {
             let sim = start(3).await;
             let wrong = "Zq8~a-wrong-Secret-Value-0000";
@@ -79,7 +71,7 @@ fn the_secret_never_appears_in_errors_debug_output_or_logs() {
             }
             sim.stop().await;
         });
-    });
+    }
     let logs = logs.text();
     assert!(logs.contains("calendars read"), "the provider logged: {logs}");
     assert!(seen.contains("sign-in failed"), "a sign-in failure was exercised");

@@ -1,8 +1,7 @@
 //! A simulator scenario for the Graph provider, providers pointed at it, and a counting proxy.
 
-use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::web::{self, Bytes, Data};
@@ -251,27 +250,6 @@ pub fn fault(
     count: Option<u32>,
 ) -> FaultSpec {
     FaultSpec { endpoint, tenant: None, mailbox: mailbox.map(str::to_string), kind, count }
-}
-
-/// A `tracing` writer that keeps everything written, to search it afterwards.
-#[derive(Clone, Default)]
-pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
-
-impl CapturedLogs {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for CapturedLogs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// An HTTP proxy in front of the simulator that counts requests in flight, so the cap on

@@ -4,6 +4,7 @@
 mod world;
 
 mod leases;
+mod pages;
 mod presence;
 mod sync;
 mod transitions;
