@@ -19,7 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    calbridge::cli::init_logging();
+    calbridge::cli::init_logging(matches!(cli.command, calbridge::cli::Command::Demo { .. }));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

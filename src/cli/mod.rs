@@ -188,11 +188,16 @@ pub struct UserAddArgs {
 }
 
 /// Logs go to stderr, so command output on stdout stays machine-readable.
-/// `RUST_LOG` overrides the default level.
-pub fn init_logging() {
+/// `RUST_LOG` overrides the default level; `quiet` (the demo) shows only warnings, so its
+/// banner stands out.
+pub fn init_logging(quiet: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let default = if quiet {
+        "warn"
+    } else {
+        "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,tokio_cron_scheduler=warn,actix_server=warn"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

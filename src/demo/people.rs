@@ -97,15 +97,18 @@ pub fn calendar(index: usize) -> Vec<EventSpec> {
         7 => events.push(event("Måske: Strategidag", "Hos kunden", 5, 60, "tentative")),
         _ => {}
     }
+    // Someone on holiday has no meetings.
+    if index == 8 {
+        return events;
+    }
     // The rhythm: a meeting of 6–14 minutes starting every 20 minutes, staggered per person
-    // so that something changes every minute or two.
+    // so that something changes every minute or two; those with a special first hour keep it.
+    let special_first_hour = events.iter().any(|e| e.show_as.as_deref() == Some("busy"));
     let first = (i * 3) % 20 - 20;
     let mut start = first;
     let mut n = 0;
     while start < 10 * 60 {
-        let busy_slot =
-            !(events.iter().any(|e| e.show_as.as_deref() == Some("busy")) && start < 70);
-        if busy_slot {
+        if !(special_first_hour && start < 70) {
             let subject = SUBJECTS[(index + n) % SUBJECTS.len()];
             let location = LOCATIONS[(index * 3 + n) % LOCATIONS.len()];
             events.push(event(subject, location, start, 6 + (i + n as i64) % 9, "busy"));

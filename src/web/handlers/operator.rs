@@ -12,7 +12,7 @@ use crate::services::tenants::{TenantError, TenantInput};
 use crate::services::{self, Actor, AppState, FieldErrors};
 use crate::web::error::{AppError, AppResult};
 use crate::web::see_other;
-use crate::web::views::operator::{NewTenantView, TenantForm, TenantView, TenantsView};
+use crate::web::views::operator::{NewTenantView, TenantForm, TenantRow, TenantView, TenantsView};
 use crate::web::views::shared::{AuditView, InviteCreatedView};
 use crate::web::views::{Page, ok, render};
 
@@ -22,10 +22,23 @@ pub async fn tenants(
     _op: Operator,
 ) -> AppResult<HttpResponse> {
     let t = messages(ctx.locale);
-    let view = TenantsView {
-        page: Page::new(&ctx, t.tenants_title, "/operator"),
-        tenants: tenants::list_all(&state.db).await?,
-    };
+    let statuses = services::health::overview(&state).await?;
+    let rows = tenants::list_all(&state.db)
+        .await?
+        .into_iter()
+        .map(|summary| {
+            let status = statuses
+                .get(&summary.tenant.id)
+                .copied()
+                .unwrap_or(services::health::SyncStatus::Unconfigured);
+            TenantRow {
+                summary,
+                sync: status.key(),
+                sync_label: super::sync::sync_status_label(t, status),
+            }
+        })
+        .collect();
+    let view = TenantsView { page: Page::new(&ctx, t.tenants_title, "/operator"), tenants: rows };
     Ok(ok(&view))
 }
 

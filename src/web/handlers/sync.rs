@@ -5,10 +5,22 @@ use crate::auth::principal::RequestContext;
 use crate::auth::{Operator, TenantAdmin};
 use crate::db::{TenantScope, tenants};
 use crate::i18n::{Messages, messages};
+use crate::services::health::SyncStatus;
 use crate::services::{self, AppState};
 use crate::web::error::{AppError, AppResult};
 use crate::web::views::availability::{RunRow, SyncHealthView, UserErrorRow};
 use crate::web::views::{Page, ok};
+
+pub fn sync_status_label(t: &Messages, status: SyncStatus) -> &'static str {
+    match status {
+        SyncStatus::Unconfigured => t.sync_not_configured,
+        SyncStatus::NeedsAction => t.sync_needs_action,
+        SyncStatus::Paused(_) => t.sync_breaker_open,
+        SyncStatus::Failing => t.sync_failing,
+        SyncStatus::Pending => t.sync_never,
+        SyncStatus::Ok => t.sync_ok,
+    }
+}
 
 /// The problem and fix for a stored tenant-level reason, in the reader's language.
 pub fn tenant_problem(reason: &str, t: &Messages) -> (&'static str, &'static str) {
@@ -35,19 +47,10 @@ async fn view(
     let page = Page::new(ctx, t.sync_title, active);
     let now = state.clock.now();
     let s = health.state.as_ref();
-    let breaker = s.and_then(|s| s.breaker_open_until).filter(|until| *until > now);
-    let (status, status_label) = if !health.configured {
-        ("unconfigured", t.sync_not_configured.to_owned())
-    } else if s.is_some_and(|s| s.needs_admin_action) {
-        ("action", t.sync_needs_action.to_owned())
-    } else if let Some(until) = breaker {
-        ("paused", format!("{} {}", t.sync_breaker_open, page.time(&until)))
-    } else if s.is_some_and(|s| s.consecutive_failures > 0) {
-        ("failing", t.sync_failing.to_owned())
-    } else if s.and_then(|s| s.last_run_at).is_none() {
-        ("pending", t.sync_never.to_owned())
-    } else {
-        ("ok", t.sync_ok.to_owned())
+    let status = health.status(now);
+    let status_label = match status {
+        SyncStatus::Paused(until) => format!("{} {}", t.sync_breaker_open, page.time(&until)),
+        other => sync_status_label(t, other).to_owned(),
     };
     let problem = match s {
         _ if !health.configured => Some((t.connection_missing, t.connection_missing_fix)),
@@ -76,10 +79,10 @@ async fn view(
             http_requests: r.http_requests,
             throttled: r.throttled,
             errors: r.errors,
-            duration: format!(
-                "{:.1} s",
-                (r.finished_at - r.started_at).num_milliseconds() as f64 / 1000.0
-            ),
+            duration: match (r.finished_at - r.started_at).num_milliseconds() {
+                ms @ 0..1000 => format!("{ms} ms"),
+                ms => format!("{:.1} s", ms as f64 / 1000.0),
+            },
         })
         .collect();
     let user_errors = health
@@ -100,7 +103,7 @@ async fn view(
         .collect();
     Ok(SyncHealthView {
         heading: format!("{} · {}", t.sync_title, tenant.name),
-        status,
+        status: status.key(),
         status_label,
         problem,
         failures: s.map_or(0, |s| s.consecutive_failures),

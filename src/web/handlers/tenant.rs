@@ -20,7 +20,11 @@ pub async fn dashboard(
     let t = messages(ctx.locale);
     let tenant = tenants::get(&state.db, member.scope).await?;
     let users = directory::list(&state.db, member.scope).await?;
+    let health = services::health::of(&state, member.scope).await?;
+    let status = health.status(state.clock.now());
     let view = DashboardView {
+        sync: status.key(),
+        sync_label: super::sync::sync_status_label(t, status),
         page: Page::new(&ctx, t.dashboard_title, "/dashboard"),
         is_admin: member.principal.role == Role::TenantAdmin,
         onboarding: TenantState::parse(&tenant.state) == Some(TenantState::Onboarding),

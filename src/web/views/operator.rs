@@ -5,11 +5,18 @@ use crate::db::entities::{account, invite, tenant};
 use crate::db::tenants::TenantSummary;
 use crate::services::FieldErrors;
 
+/// A tenant in the console list, with its sync status in words.
+pub struct TenantRow {
+    pub summary: TenantSummary,
+    pub sync: &'static str,
+    pub sync_label: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "operator/tenants.html")]
 pub struct TenantsView {
     pub page: Page,
-    pub tenants: Vec<TenantSummary>,
+    pub tenants: Vec<TenantRow>,
 }
 
 /// What the new-tenant form holds, also when it comes back with problems.

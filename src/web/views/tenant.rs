@@ -15,6 +15,8 @@ pub struct DashboardView {
     pub synced: u64,
     pub licences: i32,
     pub team: usize,
+    pub sync: &'static str,
+    pub sync_label: &'static str,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
