@@ -154,7 +154,6 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     scenario.display()
                 )));
             }
-            println!("Microsoft 365 simulator starting on http://{bind} (ctrl-c stops it)");
             Ok(crate::simulator::run_standalone(&bind, &scenario).await?)
         }
         Command::User(UserCommand::List { tenant, json }) => {

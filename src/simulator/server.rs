@@ -63,9 +63,11 @@ impl Simulator {
 pub async fn run_standalone(bind: &str, scenario_path: &Path) -> anyhow::Result<()> {
     let scenario = Scenario::from_toml_file(scenario_path)?;
     let handle = Simulator::start(scenario, bind).await?;
-    tracing::info!(
-        base_url = handle.base_url(),
-        "use this URL as both the login and the Graph base URL; press ctrl-c to stop"
+    // The address actually bound (port 0 picks one), for whoever started it.
+    println!(
+        "Microsoft 365 simulator listening on {} (use it as both the login and the Graph base \
+         URL; ctrl-c stops it)",
+        handle.base_url()
     );
     tokio::signal::ctrl_c().await.context("cannot listen for ctrl-c")?;
     handle.stop().await;

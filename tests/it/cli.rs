@@ -269,3 +269,39 @@ async fn migrate_brings_an_empty_database_up_to_date() {
     let again = calbridge(&app, &["migrate"], None).await;
     assert_eq!(again.code, 0, "migrating twice is harmless");
 }
+
+#[tokio::test]
+async fn simulate_m365_serves_a_scenario_file_and_prints_its_address() {
+    use tokio::io::AsyncBufReadExt;
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/simulator-scenario.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_calbridge"))
+        .args(["simulate-m365", "--bind", "127.0.0.1:0", "--scenario", scenario])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("address printed")
+        .to_owned();
+    assert!(!base.ends_with(":0"), "the real port: {line}");
+    let tenants: serde_json::Value =
+        reqwest::get(format!("{base}/_simulator/tenants")).await.unwrap().json().await.unwrap();
+    assert!(!tenants.as_array().unwrap().is_empty(), "the scenario's tenants are served");
+    let _ = child.start_kill();
+
+    let app = TestApp::spawn().await;
+    let missing =
+        calbridge(&app, &["simulate-m365", "--scenario", "/no/such/file.toml"], None).await;
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("--scenario"), "{}", missing.stderr);
+}
