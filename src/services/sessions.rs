@@ -15,6 +15,10 @@ use crate::domain::{Email, Locale, Role};
 /// Consecutive failures after which an account is locked.
 pub const LOCK_AFTER_FAILURES: i32 = 10;
 const FIRST_LOCK: Duration = Duration::minutes(1);
+/// A refused sign-in answers no sooner than this. Both paths verify a hash, but a known
+/// account also records the failure; under load those writes could otherwise tell an
+/// attacker which addresses have accounts.
+const REFUSAL_FLOOR: std::time::Duration = std::time::Duration::from_millis(300);
 const LONGEST_LOCK: Duration = Duration::hours(1);
 
 /// How long the lock lasts after `failures` consecutive failures: one minute at the
@@ -40,6 +44,7 @@ pub async fn login(
     ip: Option<String>,
 ) -> anyhow::Result<LoginOutcome> {
     let now = state.clock.now();
+    let answer_not_before = tokio::time::Instant::now() + REFUSAL_FLOOR;
     let email = Email::parse(email).ok();
     let account = match &email {
         Some(e) => accounts::find_by_email(&state.db, e).await?,
@@ -101,10 +106,12 @@ pub async fn login(
                     .await?;
                 }
             }
+            tokio::time::sleep_until(answer_not_before).await;
             Ok(LoginOutcome::Rejected)
         }
         (None, _) => {
             audit::record(&state.db, state, &actor(None), None, "login.failed", None).await?;
+            tokio::time::sleep_until(answer_not_before).await;
             Ok(LoginOutcome::Rejected)
         }
     }
