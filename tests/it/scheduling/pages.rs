@@ -189,28 +189,7 @@ async fn test_connection_reports_success_and_explains_failures() {
     assert!(missing.stdout.contains("This mailbox does not exist"), "{}", missing.stdout);
 
     // The wrong secret: named, with the fix.
-    let client = world
-        .sim
-        .tenants()
-        .into_iter()
-        .find(|t| t.directory_id.to_string() == hansen.directory)
-        .unwrap()
-        .client_id;
-    let input = calbridge::services::credentials::GraphInput {
-        directory_id: hansen.directory.clone(),
-        client_id: client.to_string(),
-        client_secret: secrecy::SecretString::from("Wrong~secret.value"),
-        secret_expires: None,
-        detail: None,
-    };
-    calbridge::services::credentials::set_graph(
-        &world.state,
-        &calbridge::services::Actor::command_line(),
-        world.scope(&hansen),
-        &input,
-    )
-    .await
-    .unwrap();
+    world.store_secret(&hansen, "Wrong~secret.value").await;
     let wrong = world.cli(&["tenant", "test-connection", "--tenant", &tenant]).await;
     assert_eq!(wrong.code, 1);
     assert!(wrong.stdout.contains("signing in to Microsoft Entra: failed"), "{}", wrong.stdout);

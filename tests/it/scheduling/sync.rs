@@ -206,28 +206,7 @@ async fn an_auth_failure_marks_the_tenant_for_its_admin_with_the_fix() {
     let hansen = world.customer("Hansen", "hansen.dk", "full").await;
     world.person(&hansen, "wilma", vec![]).await;
     // The admin pasted a wrong secret.
-    let client = world
-        .sim
-        .tenants()
-        .into_iter()
-        .find(|t| t.directory_id.to_string() == hansen.directory)
-        .unwrap()
-        .client_id;
-    let input = calbridge::services::credentials::GraphInput {
-        directory_id: hansen.directory.clone(),
-        client_id: client.to_string(),
-        client_secret: secrecy::SecretString::from("Wrong~secret.value"),
-        secret_expires: None,
-        detail: Some("full".into()),
-    };
-    calbridge::services::credentials::set_graph(
-        &world.state,
-        &calbridge::services::Actor::command_line(),
-        world.scope(&hansen),
-        &input,
-    )
-    .await
-    .unwrap();
+    world.store_secret(&hansen, "Wrong~secret.value").await;
     let report = world.sync(&hansen).await;
     assert_eq!(report.outcome, "failed");
     let error = report.error.unwrap();

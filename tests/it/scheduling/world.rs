@@ -102,6 +102,32 @@ impl World {
         Customer { id, directory, domain: domain.into() }
     }
 
+    /// Stores another client secret for the customer, as an admin mistyping it would.
+    pub async fn store_secret(&self, customer: &Customer, secret: &str) {
+        let client = self
+            .sim
+            .tenants()
+            .into_iter()
+            .find(|t| t.directory_id.to_string() == customer.directory)
+            .expect("the customer's directory")
+            .client_id;
+        let input = GraphInput {
+            directory_id: customer.directory.clone(),
+            client_id: client.to_string(),
+            client_secret: SecretString::from(secret.to_owned()),
+            secret_expires: None,
+            detail: Some("full".into()),
+        };
+        services::credentials::set_graph(
+            &self.state,
+            &Actor::command_line(),
+            tenant_scope(customer.id),
+            &input,
+        )
+        .await
+        .unwrap();
+    }
+
     /// A person in the customer's directory with sync on, and their mailbox.
     pub async fn person(&self, customer: &Customer, local: &str, events: Vec<EventSpec>) -> Uuid {
         let email = format!("{local}@{}", customer.domain);
