@@ -37,7 +37,7 @@ pub struct Demo {
     pub scheduler: Scheduler,
     pub simulator: SimulatorHandle,
     pub tenant: Uuid,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn scenario() -> Scenario {
@@ -75,7 +75,7 @@ pub async fn start(bind: SocketAddr) -> anyhow::Result<Demo> {
     let tenant = seed(&state).await?;
     let portal = Application::start(state.clone(), bind, 2)?;
     let scheduler = Scheduler::start(state, SchedulerOptions::default()).await?;
-    Ok(Demo { portal, scheduler, simulator, tenant, _dir: dir })
+    Ok(Demo { portal, scheduler, simulator, tenant, dir })
 }
 
 async fn seed(state: &AppState) -> anyhow::Result<Uuid> {
@@ -137,8 +137,9 @@ pub fn banner(demo: &Demo) -> String {
          \n  tenant admin   {ADMIN:<36} {PASSWORD}\
          \n  receptionist   {RECEPTIONIST:<36} {PASSWORD}\n\
          \nMicrosoft 365 simulator: {} (control API under /_simulator)\
-         \nThe database lives in a temporary folder and is deleted on exit. Press ctrl-c to stop.",
-        demo.simulator.base_url()
+         \nThe database lives in {} and is deleted on exit. Press ctrl-c to stop.",
+        demo.simulator.base_url(),
+        demo.dir.path().display()
     )
 }
 

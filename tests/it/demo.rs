@@ -32,8 +32,13 @@ async fn the_demo_serves_a_seeded_tenant_and_prints_working_logins() {
     })
     .await
     .expect("demo started within a minute");
-    for _ in 0..4 {
-        banner.push(lines.next_line().await.unwrap().unwrap_or_default());
+    loop {
+        let line = lines.next_line().await.unwrap().expect("the rest of the banner");
+        let last = line.starts_with("The database lives in");
+        banner.push(line);
+        if last {
+            break;
+        }
     }
     let banner = banner.join("\n");
     let login = |role: &str| -> (String, String) {
@@ -77,5 +82,19 @@ async fn the_demo_serves_a_seeded_tenant_and_prints_working_logins() {
     assert!(body.contains("Anne Sørensen") && body.contains("Birgitte Holm"));
     assert_eq!(body.matches("<tr class=\"row-").count(), 26, "25 people and one wrong address");
     assert!(body.contains("Postkassen findes ikke"), "the missing mailbox is explained");
-    let _ = child.start_kill();
+
+    // Ctrl-C stops it cleanly and removes its temporary database.
+    let folder = banner
+        .split("The database lives in ")
+        .nth(1)
+        .and_then(|rest| rest.split(" and is deleted").next())
+        .expect("the banner names the folder")
+        .to_owned();
+    assert!(std::path::Path::new(&folder).exists());
+    let pid = child.id().unwrap().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().await.unwrap();
+    let status =
+        tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(!std::path::Path::new(&folder).exists(), "{folder} removed");
 }
