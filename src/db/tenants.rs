@@ -107,27 +107,40 @@ struct UserCounts {
     enabled: i64,
 }
 
-/// Every tenant with its user counts, for the operator console.
-pub async fn list_all(db: &impl ConnectionTrait) -> Result<Vec<TenantSummary>, DbErr> {
-    let tenants = tenant::Entity::find().order_by_asc(tenant::Column::Name).all(db).await?;
-    let counts: Vec<UserCounts> = directory_user::Entity::find()
+/// Directory users and how many have sync on, per tenant (one tenant, or all).
+pub async fn user_counts(
+    db: &impl ConnectionTrait,
+    only: Option<Uuid>,
+) -> Result<std::collections::HashMap<Uuid, (i64, i64)>, DbErr> {
+    let mut query = directory_user::Entity::find()
         .select_only()
         .column(directory_user::Column::TenantId)
         .column_as(directory_user::Column::Id.count(), "users")
         .column_as(Expr::cust("SUM(CASE WHEN sync_enabled THEN 1 ELSE 0 END)"), "enabled")
-        .group_by(directory_user::Column::TenantId)
-        .into_model::<UserCounts>()
-        .all(db)
-        .await?;
+        .group_by(directory_user::Column::TenantId);
+    if let Some(id) = only {
+        query = query.filter(directory_user::Column::TenantId.eq(id));
+    }
+    let counts: Vec<UserCounts> = query.into_model::<UserCounts>().all(db).await?;
+    Ok(counts.into_iter().map(|c| (c.tenant_id, (c.users, c.enabled))).collect())
+}
+
+/// Every tenant's name, for labelling events.
+pub async fn names(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<Uuid, String>, DbErr> {
+    Ok(tenant::Entity::find().all(db).await?.into_iter().map(|t| (t.id, t.name)).collect())
+}
+
+/// Every tenant with its user counts, for the operator console.
+pub async fn list_all(db: &impl ConnectionTrait) -> Result<Vec<TenantSummary>, DbErr> {
+    let tenants = tenant::Entity::find().order_by_asc(tenant::Column::Name).all(db).await?;
+    let counts = user_counts(db, None).await?;
     Ok(tenants
         .into_iter()
         .map(|tenant| {
-            let c = counts.iter().find(|c| c.tenant_id == tenant.id);
-            TenantSummary {
-                enabled_users: c.map_or(0, |c| c.enabled),
-                users: c.map_or(0, |c| c.users),
-                tenant,
-            }
+            let (users, enabled_users) = counts.get(&tenant.id).copied().unwrap_or((0, 0));
+            TenantSummary { enabled_users, users, tenant }
         })
         .collect())
 }

@@ -44,13 +44,11 @@ pub async fn for_operator(
     state: &AppState,
 ) -> Result<Vec<(audit_event::Model, Option<String>)>, sea_orm::DbErr> {
     let events = audit::list_all(&state.db, LIST_LIMIT).await?;
-    let tenants = tenants::list_all(&state.db).await?;
+    let names = tenants::names(&state.db).await?;
     Ok(events
         .into_iter()
         .map(|e| {
-            let name = e.tenant_id.and_then(|id| {
-                tenants.iter().find(|t| t.tenant.id == id).map(|t| t.tenant.name.clone())
-            });
+            let name = e.tenant_id.and_then(|id| names.get(&id).cloned());
             (e, name)
         })
         .collect())

@@ -95,9 +95,11 @@ async fn tenant_view(
     notice: Option<&'static str>,
 ) -> AppResult<TenantView> {
     let tenant = tenants::find(&state.db, scope.tenant_id()).await?.ok_or(AppError::NotFound)?;
-    let summary =
-        tenants::list_all(&state.db).await?.into_iter().find(|s| s.tenant.id == tenant.id);
-    let (users, enabled_users) = summary.map_or((0, 0), |s| (s.users, s.enabled_users));
+    let (users, enabled_users) = tenants::user_counts(&state.db, Some(tenant.id))
+        .await?
+        .get(&tenant.id)
+        .copied()
+        .unwrap_or((0, 0));
     Ok(TenantView {
         page: Page::new(ctx, &tenant.name, "/operator").with_notice(notice),
         invite_action: format!("/operator/tenants/{}/invites", tenant.id),
