@@ -112,7 +112,7 @@ async fn cycle(
         write_ms += report.write_ms;
         users_read += report.users_read;
         changed += report.changed;
-        failed += usize::from(report.outcome != "ok");
+        failed += usize::from(report.outcome.as_str() != "ok");
     }
     let wall = started.elapsed();
     let cpu = cpu_time() - cpu_before;
@@ -205,11 +205,11 @@ async fn main() -> anyhow::Result<()> {
             ..Default::default()
         };
         let tenant = services::tenants::create(&state, &actor, &input).await?;
-        let scope = calbridge::db::TenantScope::for_cli(tenant.id);
+        let scope = calbridge::db::TenantScope::for_cli(tenant);
         let now = Utc::now();
         let users = (0..USERS_PER_TENANT).map(|u| directory_user::ActiveModel {
             id: Set(Uuid::now_v7()),
-            tenant_id: Set(tenant.id),
+            tenant_id: Set(tenant),
             email: Set(format!("u{u}@t{t}.bench.dk")),
             email_key: Set(format!("u{u}@t{t}.bench.dk")),
             display_name: Set(Some(format!("Bruger {u}"))),
@@ -228,7 +228,7 @@ async fn main() -> anyhow::Result<()> {
             detail: Some(detail.clone()),
         };
         services::credentials::set_graph(&state, &actor, scope, &graph).await?;
-        tenants.push(tenant.id);
+        tenants.push(tenant);
     }
     println!(
         "seeded {TENANTS} tenants × {USERS_PER_TENANT} users on {kind} in {:.1} s",

@@ -55,6 +55,14 @@ pub fn key_file_dir(config: &Config) -> anyhow::Result<std::path::PathBuf> {
     Ok(dir.to_path_buf())
 }
 
+/// Applies pending migrations and disconnects (`calbridge migrate`).
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let conn = db::connect(&config.database).await?;
+    db::migrate(&conn).await?;
+    conn.close().await.context("closing the database connection")?;
+    Ok(())
+}
+
 /// Connects, migrates and assembles everything the use cases share.
 pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     let keyring = keyring(&config)?;
@@ -62,10 +70,10 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     db::migrate(&db).await?;
     Ok(AppState {
         db,
+        providers: Arc::new(ProviderRegistry::new(&config, clock.clone())),
         clock,
         csrf: CsrfKey::new(keyring.current().derive("csrf")),
         keyring: Arc::new(keyring),
-        providers: Arc::new(ProviderRegistry::new(&config)),
         passwords: PasswordService::for_this_machine(),
         config: Arc::new(config),
     })

@@ -1,4 +1,5 @@
-//! Who is asking: passwords, sessions, CSRF and roles as extractor types.
+//! Who is asking: passwords, sessions, CSRF tokens and roles, as plain Rust. The web layer
+//! turns the roles into request extractors.
 
 pub mod csrf;
 pub mod password;
@@ -6,4 +7,4 @@ pub mod principal;
 pub mod session;
 pub mod token;
 
-pub use principal::{Authenticated, Operator, Principal, TenantAdmin, TenantMember};
+pub use principal::{Admit, Authenticated, Denied, Operator, Principal, TenantAdmin, TenantMember};

@@ -1,17 +1,17 @@
-//! The signed-in account, and the role extractors handlers declare in their signature.
+//! The signed-in account, and the roles a use case can demand of it.
 //!
 //! A handler that takes [`TenantAdmin`] cannot run for anyone else, and gets the
-//! [`TenantScope`] every tenant-owned query needs from the same place.
+//! [`TenantScope`] every tenant-owned query needs from the same place. The web layer turns
+//! these into request extractors; here they are plain values with one way in: [`admit`].
+//!
+//! [`admit`]: Role::admit
 
-use std::future::{Ready, ready};
 use std::sync::Arc;
 
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use sea_orm::prelude::Uuid;
 
 use crate::db::TenantScope;
 use crate::domain::{Locale, Role};
-use crate::web::error::AppError;
 
 /// The tenant a signed-in tenant account belongs to.
 #[derive(Debug, Clone)]
@@ -51,51 +51,30 @@ impl Principal {
     }
 }
 
-/// What every request knows about its caller, set by the session middleware.
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    pub locale: Locale,
-    pub csrf_token: String,
-    pub principal: Option<Arc<Principal>>,
-    pub ip: Option<String>,
-    /// `scheme://host[:port]` as the caller reached us.
-    pub origin: String,
+/// Why a caller may not go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// Nobody is signed in.
+    NotSignedIn,
+    /// Signed in, but in the wrong role (or without a tenant).
+    WrongRole,
 }
 
-impl RequestContext {
-    pub fn of(req: &HttpRequest) -> RequestContext {
-        req.extensions().get::<RequestContext>().cloned().unwrap_or(RequestContext {
-            locale: Locale::En,
-            csrf_token: String::new(),
-            principal: None,
-            ip: None,
-            origin: String::new(),
-        })
-    }
+/// A role a use case demands, admitted from whoever is signed in.
+pub trait Admit: Sized {
+    fn admit(principal: Option<Arc<Principal>>) -> Result<Self, Denied>;
 }
 
-impl FromRequest for RequestContext {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(RequestContext::of(req)))
-    }
-}
-
-fn principal(req: &HttpRequest) -> Result<Arc<Principal>, AppError> {
-    RequestContext::of(req).principal.ok_or(AppError::Unauthenticated)
+fn signed_in(principal: Option<Arc<Principal>>) -> Result<Arc<Principal>, Denied> {
+    principal.ok_or(Denied::NotSignedIn)
 }
 
 /// Any signed-in account.
 pub struct Authenticated(pub Arc<Principal>);
 
-impl FromRequest for Authenticated {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).map(Authenticated))
+impl Admit for Authenticated {
+    fn admit(principal: Option<Arc<Principal>>) -> Result<Self, Denied> {
+        signed_in(principal).map(Authenticated)
     }
 }
 
@@ -109,15 +88,13 @@ impl Operator {
     }
 }
 
-impl FromRequest for Operator {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match p.role {
+impl Admit for Operator {
+    fn admit(principal: Option<Arc<Principal>>) -> Result<Self, Denied> {
+        let p = signed_in(principal)?;
+        match p.role {
             Role::Operator => Ok(Operator(p)),
-            _ => Err(AppError::Forbidden),
-        }))
+            _ => Err(Denied::WrongRole),
+        }
     }
 }
 
@@ -127,15 +104,13 @@ pub struct TenantAdmin {
     pub scope: TenantScope,
 }
 
-impl FromRequest for TenantAdmin {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match (p.role, p.scope()) {
+impl Admit for TenantAdmin {
+    fn admit(principal: Option<Arc<Principal>>) -> Result<Self, Denied> {
+        let p = signed_in(principal)?;
+        match (p.role, p.scope()) {
             (Role::TenantAdmin, Some(scope)) => Ok(TenantAdmin { principal: p, scope }),
-            _ => Err(AppError::Forbidden),
-        }))
+            _ => Err(Denied::WrongRole),
+        }
     }
 }
 
@@ -145,16 +120,14 @@ pub struct TenantMember {
     pub scope: TenantScope,
 }
 
-impl FromRequest for TenantMember {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match (p.role, p.scope()) {
+impl Admit for TenantMember {
+    fn admit(principal: Option<Arc<Principal>>) -> Result<Self, Denied> {
+        let p = signed_in(principal)?;
+        match (p.role, p.scope()) {
             (Role::TenantAdmin | Role::Receptionist, Some(scope)) => {
                 Ok(TenantMember { principal: p, scope })
             }
-            _ => Err(AppError::Forbidden),
-        }))
+            _ => Err(Denied::WrongRole),
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Random bearer secrets (session cookies, invite links) and how they are stored.
+//! Random bearer secrets (session cookies, invite links) and the hash the database keeps.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

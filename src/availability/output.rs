@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::AvailabilityState;
 use crate::domain::calendar::ShowAs;
 
 /// Someone's availability at one instant.
@@ -45,62 +46,6 @@ impl Availability {
             && self.state == other.state
             && self.until == other.until
             && self.appointment == other.appointment
-    }
-}
-
-/// The switchboard state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AvailabilityState {
-    /// No shown item covers the instant, or the strongest one is shown as free.
-    Free,
-    /// Busy.
-    Busy,
-    /// Tentative.
-    Tentative,
-    /// Out of office.
-    OutOfOffice,
-    /// Working elsewhere.
-    WorkingElsewhere,
-    /// No data; reserved for callers, never produced by the engine.
-    Unknown,
-}
-
-impl AvailabilityState {
-    /// The name used in storage and the public API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AvailabilityState::Free => "free",
-            AvailabilityState::Busy => "busy",
-            AvailabilityState::Tentative => "tentative",
-            AvailabilityState::OutOfOffice => "out_of_office",
-            AvailabilityState::WorkingElsewhere => "working_elsewhere",
-            AvailabilityState::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(raw: &str) -> AvailabilityState {
-        match raw {
-            "free" => AvailabilityState::Free,
-            "busy" => AvailabilityState::Busy,
-            "tentative" => AvailabilityState::Tentative,
-            "out_of_office" => AvailabilityState::OutOfOffice,
-            "working_elsewhere" => AvailabilityState::WorkingElsewhere,
-            _ => AvailabilityState::Unknown,
-        }
-    }
-}
-
-impl From<ShowAs> for AvailabilityState {
-    fn from(show_as: ShowAs) -> Self {
-        match show_as {
-            ShowAs::Free => AvailabilityState::Free,
-            ShowAs::Tentative => AvailabilityState::Tentative,
-            ShowAs::Busy => AvailabilityState::Busy,
-            ShowAs::Oof => AvailabilityState::OutOfOffice,
-            ShowAs::WorkingElsewhere => AvailabilityState::WorkingElsewhere,
-            ShowAs::Unknown => AvailabilityState::Unknown,
-        }
     }
 }
 

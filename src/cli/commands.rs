@@ -13,13 +13,14 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::{self, TenantScope, tenants};
+use crate::domain::{Email, Locale};
+use crate::i18n::messages;
 use crate::jobs::{Scheduler, SchedulerOptions};
-use crate::services::accounts::AccountError;
-use crate::services::credentials::{CredentialsError, GraphInput};
-use crate::services::directory::{DirectoryError, UserInput};
-use crate::services::tenants::{TenantError, TenantInput};
-use crate::services::{self, Actor, AppState};
+use crate::services::connection_test::{Check, Step};
+use crate::services::credentials::GraphInput;
+use crate::services::directory::UserInput;
+use crate::services::tenants::TenantInput;
+use crate::services::{self, Actor, AppState, FormError, TenantScope};
 use crate::startup::{Application, build_state};
 
 /// A failure worth one line on stderr: bad input (exit 2) or a failed operation (exit 1).
@@ -35,9 +36,31 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-impl From<sea_orm::DbErr> for Failure {
-    fn from(e: sea_orm::DbErr) -> Failure {
-        Failure::Failed(e.into())
+/// Refused input is the caller's to fix (exit 2); anything else is a failed operation.
+impl From<services::Error> for Failure {
+    fn from(e: services::Error) -> Failure {
+        match e {
+            services::Error::Invalid(problems) | services::Error::Conflict(problems) => {
+                Failure::Usage(problems.to_string())
+            }
+            services::Error::NotFound => Failure::Usage("not found".into()),
+            services::Error::Unusable => {
+                Failure::Usage("the link is invalid, used or expired".into())
+            }
+            services::Error::Busy => {
+                Failure::Failed(anyhow::anyhow!("the service is busy; try again shortly"))
+            }
+            services::Error::Internal(cause) => Failure::Failed(cause),
+        }
+    }
+}
+
+impl<P> From<FormError<P>> for Failure {
+    fn from(e: FormError<P>) -> Failure {
+        match e {
+            FormError::Refused(refused) => Failure::Usage(refused.errors.to_string()),
+            FormError::Other(e) => e.into(),
+        }
     }
 }
 
@@ -65,8 +88,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Serve => serve().await,
         Command::Migrate => {
             let config = Config::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
-            let conn = db::connect(&config.database).await?;
-            db::migrate(&conn).await?;
+            crate::startup::migrate(&config).await?;
             println!("database is up to date");
             Ok(())
         }
@@ -83,32 +105,27 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 timezone: Some(args.timezone),
                 locale: Some(args.locale),
             };
-            match services::tenants::create(&state, &Actor::command_line(), &input).await {
-                Ok(tenant) => {
-                    println!("{}", tenant.id);
-                    Ok(())
-                }
-                Err(TenantError::Invalid(e)) => Err(Failure::Usage(e.to_string())),
-                Err(TenantError::Other(e)) => Err(e.into()),
-            }
+            let id = services::tenants::create(&state, &Actor::command_line(), &input).await?;
+            println!("{id}");
+            Ok(())
         }
         Command::Tenant(TenantCommand::List { json }) => {
             let state = state().await?;
-            let all = tenants::list_all(&state.db).await?;
+            let all = services::tenants::list(&state).await?;
             if json {
                 let list: Vec<_> = all
                     .iter()
                     .map(|s| {
                         json!({
-                            "id": s.tenant.id,
-                            "name": s.tenant.name,
-                            "state": s.tenant.state,
-                            "licences": s.tenant.licences,
+                            "id": s.id,
+                            "name": s.name,
+                            "state": s.state,
+                            "licences": s.licences,
                             "users": s.users,
                             "sync_enabled_users": s.enabled_users,
-                            "locale": s.tenant.locale,
-                            "timezone": s.tenant.timezone,
-                            "created_at": s.tenant.created_at,
+                            "locale": s.locale,
+                            "timezone": s.timezone,
+                            "created_at": s.created_at,
                         })
                     })
                     .collect();
@@ -118,10 +135,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     .iter()
                     .map(|s| {
                         vec![
-                            s.tenant.id.to_string(),
-                            s.tenant.name.clone(),
-                            s.tenant.state.clone(),
-                            s.tenant.licences.to_string(),
+                            s.id.to_string(),
+                            s.name.clone(),
+                            s.state.to_string(),
+                            s.licences.to_string(),
                             s.enabled_users.to_string(),
                             s.users.to_string(),
                         ]
@@ -214,29 +231,17 @@ async fn sync_once(tenant: &str) -> Result<(), Failure> {
     let state = state().await?;
     let scope = tenant_scope(&state, tenant).await?;
     let instance = format!("cli-{}", crate::jobs::scheduler::default_instance_name());
-    let lease = chrono::Duration::minutes(10);
-    let now = state.clock.now();
-    let claim =
-        crate::db::leases::claim_now(&state.db, scope.tenant_id(), &instance, now, now + lease)
-            .await?
-            .ok_or_else(|| {
-                Failure::Failed(anyhow::anyhow!(
-                    "this tenant is being synced by another instance right now; try again shortly"
-                ))
-            })?;
-    let report = services::sync::run(services::sync::SyncContext {
-        state: &state,
-        claim,
-        instance: &instance,
-        lease,
-    })
-    .await?;
+    let report = match services::sync::run_once(&state, scope, &instance).await {
+        Err(services::Error::Busy) => {
+            return Err(Failure::Failed(anyhow::anyhow!(
+                "this tenant is being synced by another instance right now; try again shortly"
+            )));
+        }
+        other => other?,
+    };
     println!("{}", serde_json::to_string_pretty(&report).context("writing JSON")?);
-    if report.error.is_some() {
-        return Err(Failure::Failed(anyhow::anyhow!(
-            "the sync failed: {}",
-            report.error.as_ref().map_or("", |e| e.message.as_str())
-        )));
+    if let Some(error) = &report.error {
+        return Err(Failure::Failed(anyhow::anyhow!("the sync failed: {}", error.message)));
     }
     Ok(())
 }
@@ -244,36 +249,33 @@ async fn sync_once(tenant: &str) -> Result<(), Failure> {
 async fn presence(tenant: &str, json: bool) -> Result<(), Failure> {
     let state = state().await?;
     let scope = tenant_scope(&state, tenant).await?;
-    let entries = services::presence::list(&state, scope).await?;
+    let presence = services::presence::list(&state, scope).await?;
     if json {
         let document = json!({
             "tenant": scope.tenant_id(),
             "generated_at": state.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "users": entries,
+            "users": presence.entries,
         });
         println!("{}", serde_json::to_string_pretty(&document).context("writing JSON")?);
         return Ok(());
     }
-    let tz = crate::db::tenants::get(&state.db, scope)
-        .await?
-        .timezone
-        .parse::<chrono_tz::Tz>()
-        .unwrap_or(chrono_tz::Europe::Copenhagen);
+    let tz = presence.timezone;
     let local =
         |t: &chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
-    let rows: Vec<Vec<String>> = entries
+    let private = messages(Locale::En).avail_private;
+    let rows: Vec<Vec<String>> = presence
+        .entries
         .iter()
         .map(|e| {
-            let private = crate::i18n::messages(crate::domain::Locale::En).avail_private;
             let appointment = e.appointment.as_ref().map_or(String::new(), |a| a.describe(private));
             vec![
                 e.name.clone().unwrap_or_default(),
                 e.email.clone(),
                 e.extension.clone().unwrap_or_default(),
-                e.state.as_str().to_owned(),
+                e.state.to_string(),
                 e.until.as_ref().map(local).unwrap_or_default(),
                 appointment,
-                e.sync_error.as_ref().map(|s| s.code.clone()).unwrap_or_default(),
+                e.sync_error.as_ref().map(|s| s.code.to_string()).unwrap_or_default(),
             ]
         })
         .collect();
@@ -284,32 +286,39 @@ async fn presence(tenant: &str, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The step of a connection test, in the words the command line uses.
+fn step_words(step: &Step) -> String {
+    match step {
+        Step::Settings => "connection settings".into(),
+        Step::SignIn => "signing in to Microsoft Entra".into(),
+        Step::Mailbox(mailbox) => format!("reading the calendar of {mailbox}"),
+    }
+}
+
 async fn test_connection(tenant: &str, mailbox: Option<&str>) -> Result<(), Failure> {
     let state = state().await?;
     let scope = tenant_scope(&state, tenant).await?;
     let mailbox =
         match mailbox {
-            Some(raw) => Some(crate::domain::Email::parse(raw).map_err(|_| {
+            Some(raw) => Some(Email::parse(raw).map_err(|_| {
                 Failure::Usage(format!("--mailbox: '{raw}' is not an e-mail address"))
             })?),
             None => None,
         };
-    let check = services::connection_test::run(&state, scope, mailbox).await?;
-    let en = crate::i18n::messages(crate::domain::Locale::En);
-    match check {
-        services::connection_test::Check::Passed { mailbox, items } => {
+    match services::connection_test::run(&state, scope, mailbox).await? {
+        Check::Passed { mailbox, items } => {
             println!("signed in to Microsoft Entra: ok");
             println!(
                 "read the calendar of {mailbox}: ok ({items} appointments in the next 24 hours)"
             );
             Ok(())
         }
-        services::connection_test::Check::NoMailbox => {
+        Check::NoMailbox => {
             Err(Failure::Usage("--mailbox: no user has sync on; name a mailbox to read".into()))
         }
-        services::connection_test::Check::Failed { step, problem } => {
-            let explanation = problem.explain(en);
-            let detail = problem.detail();
+        Check::Failed { step, reason, detail } => {
+            let explanation = messages(Locale::En).explain(reason);
+            let step = step_words(&step);
             println!("{step}: failed");
             println!("  problem: {}", explanation.problem);
             println!("  fix:     {}", explanation.fix);
@@ -324,10 +333,12 @@ async fn tenant_scope(state: &AppState, raw: &str) -> Result<TenantScope, Failur
     let id = Uuid::parse_str(raw.trim()).map_err(|_| {
         Failure::Usage(format!("--tenant: '{raw}' is not a tenant id (see: calbridge tenant list)"))
     })?;
-    tenants::find(&state.db, id)
-        .await?
-        .map(|t| TenantScope::for_cli(t.id))
-        .ok_or_else(|| Failure::Usage(format!("--tenant: no tenant has the id {id}")))
+    match services::tenants::operator_scope(state, id).await {
+        Err(services::Error::NotFound) => {
+            Err(Failure::Usage(format!("--tenant: no tenant has the id {id}")))
+        }
+        other => Ok(other?),
+    }
 }
 
 async fn add_user(args: UserAddArgs) -> Result<(), Failure> {
@@ -339,15 +350,10 @@ async fn add_user(args: UserAddArgs) -> Result<(), Failure> {
         extension: args.extension,
         department: args.department,
     };
-    match services::directory::add(&state, &Actor::command_line(), scope, &input, args.sync).await {
-        Ok(user) => {
-            println!("{}", user.id);
-            Ok(())
-        }
-        Err(DirectoryError::Invalid(e)) => Err(Failure::Usage(e.to_string())),
-        Err(DirectoryError::NotFound) => Err(Failure::Usage("the tenant no longer exists".into())),
-        Err(DirectoryError::Other(e)) => Err(e.into()),
-    }
+    let user =
+        services::directory::add(&state, &Actor::command_line(), scope, &input, args.sync).await?;
+    println!("{}", user.id);
+    Ok(())
 }
 
 async fn set_graph(args: SetGraphArgs) -> Result<(), Failure> {
@@ -361,18 +367,14 @@ async fn set_graph(args: SetGraphArgs) -> Result<(), Failure> {
         secret_expires: args.secret_expires,
         detail: Some(args.detail),
     };
-    match services::credentials::set_graph(&state, &Actor::command_line(), scope, &input).await {
-        Ok(summary) => {
-            let expires = summary.secret_expires_on.map_or("unknown".to_owned(), |d| d.to_string());
-            println!(
-                "Microsoft 365 connection saved: directory {}, app {}, detail {}, secret expires {}",
-                summary.directory_id, summary.client_id, summary.detail, expires
-            );
-            Ok(())
-        }
-        Err(CredentialsError::Invalid(e)) => Err(Failure::Usage(e.to_string())),
-        Err(CredentialsError::Other(e)) => Err(e.into()),
-    }
+    let summary =
+        services::credentials::set_graph(&state, &Actor::command_line(), scope, &input).await?;
+    let expires = summary.secret_expires_on.map_or("unknown".to_owned(), |d| d.to_string());
+    println!(
+        "Microsoft 365 connection saved: directory {}, app {}, detail {}, secret expires {}",
+        summary.directory_id, summary.client_id, summary.detail, expires
+    );
+    Ok(())
 }
 
 /// Re-encrypts every secret. With key files, a new key is made first and installed only after
@@ -392,23 +394,13 @@ async fn rotate_keys() -> Result<(), Failure> {
         previous.extend(crate::secrets::MasterKey::load_rotation_leftovers(&dir)?);
         state.keyring = std::sync::Arc::new(crate::secrets::Keyring::new(next, previous));
     }
-    let report = services::credentials::rotate(&state).await?;
+    let report = services::credentials::rotate(&state, &Actor::command_line()).await?;
     if key_files {
         crate::secrets::MasterKey::promote_next_file(&crate::startup::key_file_dir(&config)?)?;
     }
-    let key_id = state.keyring.current().key_id();
-    services::audit::record(
-        &state.db,
-        &state,
-        &Actor::command_line(),
-        None,
-        "keys.rotated",
-        Some(format!("key {key_id}: {} secrets re-encrypted", report.reencrypted)),
-    )
-    .await?;
     println!(
-        "{} secrets re-encrypted under key {key_id} ({} were already under it)",
-        report.reencrypted, report.already_current
+        "{} secrets re-encrypted under key {} ({} were already under it)",
+        report.reencrypted, report.key_id, report.already_current
     );
     if key_files {
         println!("the old key is kept as master.key.previous; delete it once backups are updated");
@@ -450,13 +442,7 @@ fn read_password() -> Result<SecretString, Failure> {
 async fn create_operator(email: &str) -> Result<(), Failure> {
     let password = read_password()?;
     let state = state().await?;
-    match services::accounts::create_operator(&state, email, &password).await {
-        Ok(account) => {
-            println!("operator {} created", account.email);
-            Ok(())
-        }
-        Err(AccountError::Invalid(e)) => Err(Failure::Usage(e.to_string())),
-        Err(AccountError::NotFound) => Err(Failure::Usage("not found".into())),
-        Err(AccountError::Other(e)) => Err(e.into()),
-    }
+    let email = services::accounts::create_operator(&state, email, &password).await?;
+    println!("operator {email} created");
+    Ok(())
 }

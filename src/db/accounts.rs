@@ -28,7 +28,7 @@ pub async fn create(
         id: Set(Uuid::now_v7()),
         email: Set(new.email.key()),
         display_name: Set(new.display_name),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         tenant_id: Set(new.tenant_id),
         password_hash: Set(new.password_hash),
         locale: Set(new.locale),
@@ -91,14 +91,6 @@ pub async fn record_success(
         .exec(db)
         .await?;
     Ok(())
-}
-
-pub async fn list_operators(db: &impl ConnectionTrait) -> Result<Vec<account::Model>, DbErr> {
-    account::Entity::find()
-        .filter(account::Column::Role.eq(Role::Operator.as_str()))
-        .order_by_asc(account::Column::Email)
-        .all(db)
-        .await
 }
 
 pub async fn list_in_tenant(

@@ -7,7 +7,6 @@ use sea_orm::{ActiveValue::Set, QueryOrder};
 
 use super::TenantScope;
 use super::entities::invite;
-use crate::auth::token;
 use crate::domain::{Email, Role};
 
 pub struct NewInvite<'a> {
@@ -18,19 +17,19 @@ pub struct NewInvite<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Stores the invite and returns it with the secret token for the link.
+/// Stores the invite; the link's token is known to the caller only, by its hash here.
 pub async fn create(
     db: &impl ConnectionTrait,
     new: NewInvite<'_>,
+    token_hash: String,
     now: DateTime<Utc>,
-) -> Result<(invite::Model, String), DbErr> {
-    let secret = token::random_token();
+) -> Result<invite::Model, DbErr> {
     let model = invite::ActiveModel {
         id: Set(Uuid::now_v7()),
-        token_hash: Set(token::hash(&secret)),
+        token_hash: Set(token_hash),
         tenant_id: Set(new.scope.tenant_id()),
         email: Set(new.email.key()),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         invited_by: Set(new.invited_by),
         created_at: Set(now),
         expires_at: Set(new.expires_at),
@@ -39,17 +38,17 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    Ok((model, secret))
+    Ok(model)
 }
 
-/// The invite behind a link token if it can still be used.
+/// The invite behind a link token's hash, if it can still be used.
 pub async fn find_usable(
     db: &impl ConnectionTrait,
-    secret: &str,
+    token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<invite::Model>, DbErr> {
     invite::Entity::find()
-        .filter(invite::Column::TokenHash.eq(token::hash(secret)))
+        .filter(invite::Column::TokenHash.eq(token_hash))
         .filter(invite::Column::AcceptedAt.is_null())
         .filter(invite::Column::RevokedAt.is_null())
         .filter(invite::Column::ExpiresAt.gt(now))

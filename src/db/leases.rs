@@ -11,6 +11,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{DatabaseBackend, Statement};
 
 use super::entities::sync_state;
+use crate::domain::FailureReason;
 use crate::domain::tenant::TenantState;
 
 /// A tenant this instance may sync until `lease_until`, proven by `token`.
@@ -59,7 +60,7 @@ pub async fn claim_due(
         instance.into(),
         lease_until.into(),
         now.into(),
-        TenantState::Active.as_str().into(),
+        TenantState::Active.into(),
         (limit as i64).into(),
     ];
     let rows = db.query_all_raw(statement(backend, &sql, values)).await?;
@@ -102,7 +103,8 @@ pub struct Finish {
     pub consecutive_failures: i32,
     pub breaker_open_until: Option<DateTime<Utc>>,
     pub needs_admin_action: bool,
-    pub error: Option<(String, String)>,
+    /// Why it failed, and the technical detail.
+    pub error: Option<(FailureReason, String)>,
     pub ran_at: DateTime<Utc>,
     pub succeeded: bool,
 }

@@ -7,10 +7,8 @@ use sea_orm::sea_query::{Expr, OnConflict};
 
 use super::TenantScope;
 use super::entities::provider_config;
-use crate::domain::provider::DetailLevel;
+use crate::domain::provider::{DetailLevel, ProviderKind};
 use crate::secrets::SecretField;
-
-pub const KIND_GRAPH: &str = "graph";
 
 pub struct GraphConnection {
     pub directory_id: String,
@@ -36,12 +34,12 @@ pub async fn save_graph(
 ) -> Result<(), DbErr> {
     let model = provider_config::ActiveModel {
         tenant_id: Set(scope.tenant_id()),
-        kind: Set(KIND_GRAPH.to_owned()),
+        kind: Set(ProviderKind::Graph),
         directory_id: Set(Some(graph.directory_id)),
         client_id: Set(Some(graph.client_id)),
         client_secret_ciphertext: Set(Some(graph.client_secret_ciphertext)),
         secret_expires_on: Set(graph.secret_expires_on),
-        detail_level: Set(graph.detail.as_str().to_owned()),
+        detail_level: Set(graph.detail),
         ews_url: Set(None),
         ews_username: Set(None),
         ews_password_ciphertext: Set(None),

@@ -1,38 +1,37 @@
 //! Server-side sessions. The cookie carries a random token; the table only its hash.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
 use sea_orm::ExprTrait;
 use sea_orm::prelude::*;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, QuerySelect};
 
 use super::entities::{account, session};
-use crate::auth::token;
 
-/// Starts a session and returns the token for the cookie.
+/// Starts a session known by the hash of the cookie's token.
 pub async fn create(
     db: &impl ConnectionTrait,
+    id_hash: String,
     account_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<String, DbErr> {
-    let secret = token::random_token();
+) -> Result<(), DbErr> {
     session::ActiveModel {
-        id_hash: Set(token::hash(&secret)),
+        id_hash: Set(id_hash),
         account_id: Set(account_id),
         created_at: Set(now),
         last_seen_at: Set(now),
     }
     .insert(db)
     .await?;
-    Ok(secret)
+    Ok(())
 }
 
-/// The session behind a cookie token, with its account.
+/// The session with this hash, with its account.
 pub async fn find(
     db: &impl ConnectionTrait,
-    secret: &str,
+    id_hash: &str,
 ) -> Result<Option<(session::Model, account::Model)>, DbErr> {
-    let Some(session) = session::Entity::find_by_id(token::hash(secret)).one(db).await? else {
+    let Some(session) = session::Entity::find_by_id(id_hash.to_owned()).one(db).await? else {
         return Ok(None);
     };
     let account = account::Entity::find_by_id(session.account_id).one(db).await?;
@@ -52,11 +51,7 @@ pub async fn touch(
     Ok(())
 }
 
-pub async fn delete(db: &impl ConnectionTrait, secret: &str) -> Result<(), DbErr> {
-    delete_by_hash(db, &token::hash(secret)).await
-}
-
-pub async fn delete_by_hash(db: &impl ConnectionTrait, id_hash: &str) -> Result<(), DbErr> {
+pub async fn delete(db: &impl ConnectionTrait, id_hash: &str) -> Result<(), DbErr> {
     session::Entity::delete_by_id(id_hash.to_owned()).exec(db).await?;
     Ok(())
 }
@@ -76,12 +71,4 @@ pub async fn purge_expired(
         .exec(db)
         .await?;
     Ok(result.rows_affected)
-}
-
-pub async fn count_for_account(db: &impl ConnectionTrait, account_id: Uuid) -> Result<u64, DbErr> {
-    session::Entity::find()
-        .select_only()
-        .filter(session::Column::AccountId.eq(account_id))
-        .count(db)
-        .await
 }

@@ -37,7 +37,7 @@ pub async fn create(
         licences: Set(new.licences),
         timezone: Set(new.timezone),
         locale: Set(new.locale),
-        state: Set(TenantState::Onboarding.as_str().to_owned()),
+        state: Set(TenantState::Onboarding),
         rules_json: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -72,10 +72,10 @@ pub async fn activate(
 ) -> Result<(), DbErr> {
     use sea_orm::sea_query::Expr;
     tenant::Entity::update_many()
-        .col_expr(tenant::Column::State, Expr::value(TenantState::Active.as_str()))
+        .col_expr(tenant::Column::State, Expr::value(TenantState::Active))
         .col_expr(tenant::Column::UpdatedAt, Expr::value(now))
         .filter(tenant::Column::Id.eq(scope.tenant_id()))
-        .filter(tenant::Column::State.eq(TenantState::Onboarding.as_str()))
+        .filter(tenant::Column::State.eq(TenantState::Onboarding))
         .exec(db)
         .await?;
     Ok(())

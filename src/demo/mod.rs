@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::{Config, DatabaseTarget};
-use crate::db::TenantScope;
 use crate::jobs::{Scheduler, SchedulerOptions};
 use crate::secrets::MasterKey;
 use crate::services::credentials::GraphInput;
@@ -97,7 +96,7 @@ async fn seed(state: &AppState) -> anyhow::Result<Uuid> {
         },
     )
     .await?;
-    let scope = TenantScope::for_cli(tenant.id);
+    let scope = services::tenants::operator_scope(state, tenant).await?;
     for (email, role) in [(ADMIN, "tenant_admin"), (RECEPTIONIST, "receptionist")] {
         let invite = services::invites::create(state, &actor, scope, email, role).await?;
         let token = invite.path.trim_start_matches("/invite/").to_owned();
@@ -106,7 +105,9 @@ async fn seed(state: &AppState) -> anyhow::Result<Uuid> {
             password: password.clone(),
             password_repeat: password.clone(),
         };
-        services::invites::accept(state, &token, acceptance, None).await?;
+        services::invites::accept(state, &token, acceptance, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("accepting the demo invitation: {e}"))?;
     }
     for (name, mailbox, department, extension) in people::PEOPLE.iter().chain([&people::MISSING]) {
         let input = UserInput {
@@ -115,7 +116,9 @@ async fn seed(state: &AppState) -> anyhow::Result<Uuid> {
             extension: Some((*extension).into()),
             department: Some((*department).into()),
         };
-        services::directory::add(state, &actor, scope, &input, true).await?;
+        services::directory::add(state, &actor, scope, &input, true)
+            .await
+            .map_err(|e| anyhow::anyhow!("adding a demo user: {e}"))?;
     }
     let graph = GraphInput {
         directory_id: DIRECTORY_ID.into(),
@@ -125,7 +128,7 @@ async fn seed(state: &AppState) -> anyhow::Result<Uuid> {
         detail: Some("full".into()),
     };
     services::credentials::set_graph(state, &actor, scope, &graph).await?;
-    Ok(tenant.id)
+    Ok(tenant)
 }
 
 /// What the demo prints once it is up.

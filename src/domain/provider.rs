@@ -1,38 +1,36 @@
 //! How a tenant's calendars are reached.
 
-use std::fmt;
+use super::stored::stored_enum;
 
-/// How much of each appointment calbridge reads from Microsoft 365.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DetailLevel {
-    /// Busy/free and times only (`Calendars.ReadBasic` is enough): least privilege.
-    #[default]
-    FreeBusy,
-    /// Also subject and location for the receptionist (`Calendars.Read`).
-    Full,
+stored_enum! {
+    /// How much of each appointment calbridge reads.
+    #[derive(Default)]
+    pub enum DetailLevel {
+        /// Busy/free and times only (`Calendars.ReadBasic` is enough): least privilege.
+        #[default]
+        FreeBusy = "free_busy",
+        /// Also subject and location for the receptionist (`Calendars.Read`).
+        Full = "full",
+    }
 }
 
 impl DetailLevel {
-    /// Accepts the stored form (`free_busy`) and the command-line form (`free-busy`).
-    pub fn parse(raw: &str) -> Option<DetailLevel> {
+    /// Reads what people type: the stored form (`free_busy`) or the command line's
+    /// (`free-busy`), in any case.
+    pub fn parse_input(raw: &str) -> Option<DetailLevel> {
         match raw.trim().to_ascii_lowercase().replace('-', "_").as_str() {
             "free_busy" | "freebusy" => Some(DetailLevel::FreeBusy),
             "full" => Some(DetailLevel::Full),
             _ => None,
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DetailLevel::FreeBusy => "free_busy",
-            DetailLevel::Full => "full",
-        }
-    }
 }
 
-impl fmt::Display for DetailLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+stored_enum! {
+    /// Where a tenant's calendars live.
+    pub enum ProviderKind {
+        /// Microsoft 365 through Microsoft Graph.
+        Graph = "graph",
     }
 }
 
@@ -66,8 +64,8 @@ mod tests {
         );
         assert_eq!(parse_directory_id("not a tenant"), None);
         assert!(parse_client_id("hansen.dk").is_none());
-        assert_eq!(DetailLevel::parse("free-busy"), Some(DetailLevel::FreeBusy));
-        assert_eq!(DetailLevel::parse("FULL"), Some(DetailLevel::Full));
-        assert_eq!(DetailLevel::parse("everything"), None);
+        assert_eq!(DetailLevel::parse_input("free-busy"), Some(DetailLevel::FreeBusy));
+        assert_eq!(DetailLevel::parse_input("FULL"), Some(DetailLevel::Full));
+        assert_eq!(DetailLevel::parse_input("everything"), None);
     }
 }

@@ -1,37 +1,13 @@
 //! Tenant attributes and their validation.
 
-use std::fmt;
+use super::stored::stored_enum;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TenantState {
-    /// Created; the customer has not finished setting up the calendar connection.
-    Onboarding,
-    Active,
-    Suspended,
-}
-
-impl TenantState {
-    pub fn parse(raw: &str) -> Option<TenantState> {
-        match raw {
-            "onboarding" => Some(TenantState::Onboarding),
-            "active" => Some(TenantState::Active),
-            "suspended" => Some(TenantState::Suspended),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TenantState::Onboarding => "onboarding",
-            TenantState::Active => "active",
-            TenantState::Suspended => "suspended",
-        }
-    }
-}
-
-impl fmt::Display for TenantState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+stored_enum! {
+    pub enum TenantState {
+        /// Created; the customer has not finished setting up the calendar connection.
+        Onboarding = "onboarding",
+        Active = "active",
+        Suspended = "suspended",
     }
 }
 

@@ -350,4 +350,6 @@ catalogue! {
     provider_upstream_unavailable_fix => "calbridge prøver automatisk igen. Varer det ved, så se Microsofts servicestatus i Microsoft 365 Administration.", "calbridge tries again automatically. If it persists, check Microsoft's service health in the Microsoft 365 admin center.";
     provider_malformed_response => "Microsoft sendte et svar, som calbridge ikke kunne læse.", "Microsoft sent a response calbridge could not read.";
     provider_malformed_response_fix => "calbridge prøver igen ved næste synkronisering. Varer det ved, så kontakt jeres leverandør.", "calbridge tries again at the next sync. If it persists, contact your provider.";
+    storage_unavailable => "calbridge kunne ikke læse sin egen database.", "calbridge could not read its own database.";
+    storage_unavailable_fix => "Der er intet at gøre for jer: calbridge prøver automatisk igen. Varer det ved, så kontakt jeres leverandør.", "Nothing to do on your side: calbridge tries again automatically. If it persists, contact your provider.";
 }

@@ -4,8 +4,10 @@
 //! translation is a compile error and templates can only use keys that exist.
 
 mod catalogue;
+mod explain;
 
 pub use catalogue::Messages;
+pub use explain::Explanation;
 
 use crate::domain::Locale;
 

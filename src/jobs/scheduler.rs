@@ -17,12 +17,10 @@ use tokio::task::JoinHandle;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use super::single_instance::{self, SchedulerLock};
-use crate::auth::session::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
 use crate::config::DatabaseTarget;
-use crate::db::leases::{self, Claim};
-use crate::db::{availability, sessions};
-use crate::services::sync::{self, SyncContext};
-use crate::services::{AppState, transitions};
+use crate::domain::FailureReason;
+use crate::services::sync::{self, Claim, SyncContext, TenantError};
+use crate::services::{AppState, housekeeping, transitions};
 
 #[derive(Debug, Clone)]
 pub struct SchedulerOptions {
@@ -159,8 +157,7 @@ impl Scheduler {
             if tokio::time::timeout_at(deadline, &mut r.task).await.is_err() {
                 r.task.abort();
                 if let Err(e) =
-                    leases::release(&self.inner.state.db, r.claim, &self.inner.options.instance)
-                        .await
+                    sync::release(&self.inner.state, r.claim, &self.inner.options.instance).await
                 {
                     tracing::warn!(tenant = %r.claim.tenant_id, error = %e, "could not give a lease back");
                 }
@@ -193,22 +190,16 @@ impl Inner {
         if capacity == 0 {
             return;
         }
-        let now = self.state.clock.now();
-        let claims = match leases::claim_due(
-            &self.state.db,
-            &self.options.instance,
-            now,
-            now + self.options.lease,
-            capacity as u64,
-        )
-        .await
-        {
-            Ok(claims) => claims,
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming due tenants failed");
-                return;
-            }
-        };
+        let instance = &self.options.instance;
+        let claims =
+            match sync::claim_due(&self.state, instance, self.options.lease, capacity as u64).await
+            {
+                Ok(claims) => claims,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming due tenants failed");
+                    return;
+                }
+            };
         for claim in claims {
             let task = tokio::spawn(self.clone().sync_one(claim));
             running.insert(claim.tenant_id, Running { claim, task });
@@ -223,8 +214,7 @@ impl Inner {
             let every = (self.options.lease / 3).to_std().unwrap_or(StdDuration::from_secs(10));
             loop {
                 tokio::time::sleep(every).await;
-                let until = self.state.clock.now() + self.options.lease;
-                match leases::renew(&self.state.db, claim, instance, until).await {
+                match sync::renew(&self.state, claim, instance, self.options.lease).await {
                     Ok(true) => {}
                     Ok(false) => return,
                     Err(e) => {
@@ -239,7 +229,7 @@ impl Inner {
             outcome = work => match outcome {
                 Ok(Ok(report)) => tracing::info!(
                     tenant = %claim.tenant_id,
-                    outcome = report.outcome,
+                    outcome = %report.outcome,
                     users = report.users_read,
                     changed = report.changed,
                     http_requests = report.http_requests,
@@ -249,11 +239,10 @@ impl Inner {
                 Ok(Err(e)) => tracing::error!(tenant = %claim.tenant_id, error = format!("{e:#}"), "tenant sync failed"),
                 Err(_) => {
                     tracing::warn!(tenant = %claim.tenant_id, "tenant sync timed out");
-                    let failure = sync::TenantError {
-                        code: "upstream_unavailable".into(),
-                        reason: "timeout".into(),
-                        message: format!("the sync took longer than {} s", self.options.sync_timeout.as_secs()),
-                    };
+                    let failure = TenantError::new(
+                        FailureReason::Timeout,
+                        format!("the sync took longer than {} s", self.options.sync_timeout.as_secs()),
+                    );
                     if let Err(e) = sync::record_failure(&self.state, claim, instance, started, failure).await {
                         tracing::warn!(tenant = %claim.tenant_id, error = format!("{e:#}"), "could not record the timeout");
                     }
@@ -275,7 +264,7 @@ impl Inner {
             if let Err(e) = transitions::run_due(&self.state, now).await {
                 tracing::warn!(error = format!("{e:#}"), "applying availability changes failed");
             }
-            let wait = match availability::next_change(&self.state.db).await {
+            let wait = match transitions::next_change(&self.state).await {
                 Ok(Some(next)) => (next - self.state.clock.now()).to_std().unwrap_or(shortest),
                 _ => self.options.transition_poll,
             }
@@ -288,16 +277,13 @@ impl Inner {
     }
 
     async fn housekeeping(&self) {
-        let now = self.state.clock.now();
-        let db = &self.state.db;
-        if let Err(e) =
-            sessions::purge_expired(db, now - IDLE_TIMEOUT, now - ABSOLUTE_TIMEOUT).await
-        {
-            tracing::warn!(error = %e, "purging expired sessions failed");
-        }
-        if let Err(e) = availability::prune_history(db, now - self.options.history_retention).await
-        {
-            tracing::warn!(error = %e, "pruning availability history failed");
+        match housekeeping::run(&self.state, self.options.history_retention).await {
+            Ok(trimmed) => tracing::debug!(
+                sessions = trimmed.sessions,
+                history = trimmed.history,
+                "housekeeping done"
+            ),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "housekeeping failed"),
         }
     }
 }

@@ -14,9 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::domain::Email;
 use crate::domain::calendar::CalendarItem;
 
-pub use error::{
-    AccessScope, AuthProblem, ErrorCode, Explanation, ProviderError, explain_code, explain_reason,
-};
+pub use error::{AccessScope, AuthProblem, ErrorCode, ProviderError};
 
 /// The shortest window every provider accepts: Graph's smallest free/busy interval.
 pub const MIN_WINDOW: Duration = Duration::minutes(5);

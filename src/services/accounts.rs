@@ -1,44 +1,61 @@
-//! Accounts: creating operators, and a tenant admin disabling or re-enabling team members.
+//! Accounts: creating operators, and a tenant admin's team of admins and receptionists.
 
+use chrono::{DateTime, Utc};
 use sea_orm::prelude::Uuid;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Actor, AppState, FieldErrors, Invalid, audit};
+use super::error::or_refused;
+use super::{
+    Actor, AppState, Error, FieldErrors, FormError, Invalid, Result, TenantScope, audit, invites,
+};
+use crate::db::accounts;
 use crate::db::entities::account;
-use crate::db::{TenantScope, accounts};
 use crate::domain::password::check_new_password;
 use crate::domain::{Email, Role};
 
-#[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    #[error("{0}")]
-    Invalid(FieldErrors),
-    #[error("not found")]
-    NotFound,
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
+/// An account as its tenant's admins and the operator see it.
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
 }
 
-impl From<sea_orm::DbErr> for AccountError {
-    fn from(e: sea_orm::DbErr) -> AccountError {
-        AccountError::Other(e.into())
+impl From<account::Model> for AccountRow {
+    fn from(a: account::Model) -> AccountRow {
+        AccountRow {
+            id: a.id,
+            email: a.email,
+            role: a.role,
+            disabled: a.disabled,
+            last_login_at: a.last_login_at,
+        }
     }
 }
 
-/// Creates an operator account (from the command line).
+/// The team page: who has access, and who is invited.
+#[derive(Debug, Clone)]
+pub struct TeamPage {
+    pub accounts: Vec<AccountRow>,
+    pub invites: Vec<invites::InviteRow>,
+}
+
+/// Creates an operator account (from the command line); returns its address.
 pub async fn create_operator(
     state: &AppState,
     email: &str,
     password: &SecretString,
-) -> Result<account::Model, AccountError> {
+) -> Result<String> {
     let email = Email::parse(email)
-        .map_err(|_| AccountError::Invalid(FieldErrors::single("email", Invalid::Email)))?;
+        .map_err(|_| Error::Invalid(FieldErrors::single("email", Invalid::Email)))?;
     check_new_password(password.expose_secret(), email.as_str())
-        .map_err(|p| AccountError::Invalid(FieldErrors::single("password", p.into())))?;
+        .map_err(|p| Error::Invalid(FieldErrors::single("password", p.into())))?;
     if accounts::find_by_email(&state.db, &email).await?.is_some() {
-        return Err(AccountError::Invalid(FieldErrors::single("email", Invalid::AccountExists)));
+        return Err(Error::Invalid(FieldErrors::single("email", Invalid::AccountExists)));
     }
-    let hash = state.passwords.hash(password).await.map_err(anyhow::Error::from)?;
+    let hash = state.passwords.hash(password).await?;
     let now = state.clock.now();
     let new = accounts::NewAccount {
         email: &email,
@@ -58,7 +75,19 @@ pub async fn create_operator(
         Some(created.email.clone()),
     )
     .await?;
-    Ok(created)
+    Ok(created.email)
+}
+
+/// The tenant's accounts, by address.
+pub async fn in_tenant(state: &AppState, scope: TenantScope) -> Result<Vec<AccountRow>> {
+    Ok(accounts::list_in_tenant(&state.db, scope).await?.into_iter().map(Into::into).collect())
+}
+
+pub async fn team(state: &AppState, scope: TenantScope) -> Result<TeamPage> {
+    Ok(TeamPage {
+        accounts: in_tenant(state, scope).await?,
+        invites: invites::open(state, scope).await?,
+    })
 }
 
 /// Disables (ending every session at once) or re-enables an account of the tenant.
@@ -68,27 +97,27 @@ pub async fn set_disabled(
     scope: TenantScope,
     account_id: Uuid,
     disabled: bool,
-) -> Result<account::Model, AccountError> {
+) -> Result<(), FormError<TeamPage>> {
+    let done = disable_or_enable(state, actor, scope, account_id, disabled).await;
+    or_refused(done, team(state, scope)).await
+}
+
+async fn disable_or_enable(
+    state: &AppState,
+    actor: &Actor,
+    scope: TenantScope,
+    account_id: Uuid,
+    disabled: bool,
+) -> Result<()> {
     if disabled && actor.account_id == Some(account_id) {
-        return Err(AccountError::Invalid(FieldErrors::single(
-            "account",
-            Invalid::CannotDisableSelf,
-        )));
+        return Err(Error::Conflict(FieldErrors::single("account", Invalid::CannotDisableSelf)));
     }
-    let target = accounts::find_in_tenant(&state.db, scope, account_id)
-        .await?
-        .ok_or(AccountError::NotFound)?;
+    let target =
+        accounts::find_in_tenant(&state.db, scope, account_id).await?.ok_or(Error::NotFound)?;
     let now = state.clock.now();
     accounts::set_disabled_in_tenant(&state.db, scope, account_id, disabled, now).await?;
     let action = if disabled { "account.disabled" } else { "account.enabled" };
-    audit::record(
-        &state.db,
-        state,
-        actor,
-        Some(scope.tenant_id()),
-        action,
-        Some(target.email.clone()),
-    )
-    .await?;
-    Ok(target)
+    audit::record(&state.db, state, actor, Some(scope.tenant_id()), action, Some(target.email))
+        .await?;
+    Ok(())
 }

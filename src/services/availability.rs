@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::availability::{Availability, AvailabilityRules, evaluate};
 use crate::db::entities::{availability, availability_history};
+use crate::domain::ErrorCode;
 use crate::domain::calendar::CalendarItem;
 
 /// What is kept of a calendar: every item's time and show-as (so the rules preview can show
@@ -41,6 +42,12 @@ pub fn visible_items(rules: &AvailabilityRules, mut items: Vec<CalendarItem>) ->
     items
 }
 
+/// These types are plain data with string keys: serde_json cannot fail on them.
+#[expect(clippy::expect_used, reason = "serialising plain structs to JSON cannot fail")]
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("plain data serialises")
+}
+
 pub fn items_hash(items_json: &str) -> String {
     URL_SAFE_NO_PAD.encode(&Sha256::digest(items_json.as_bytes())[..16])
 }
@@ -48,7 +55,7 @@ pub fn items_hash(items_json: &str) -> String {
 /// Why a user's calendar could not be read this time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -62,7 +69,7 @@ pub fn row_from_items(
     synced_at: DateTime<Utc>,
 ) -> availability::Model {
     let items = visible_items(rules, items);
-    let items_json = serde_json::to_string(&items).expect("calendar items serialise");
+    let items_json = json(&items);
     let result = evaluate(rules, &items, now);
     row(tenant_id, user_id, &result, items_json, now, Some(synced_at), None)
 }
@@ -101,14 +108,11 @@ fn row(
         user_id,
         tenant_id,
         available: result.available,
-        state: result.state.as_str().to_owned(),
+        state: result.state,
         until: result.until,
         next_change_at: result.next_change_at,
-        appointment_json: result
-            .appointment
-            .as_ref()
-            .map(|a| serde_json::to_string(a).expect("serialises")),
-        explanation_json: Some(serde_json::to_string(&result.explanation).expect("serialises")),
+        appointment_json: result.appointment.as_ref().map(json),
+        explanation_json: Some(json(&result.explanation)),
         items_hash: items_hash(&items_json),
         items_json,
         observed_at: now,
@@ -129,7 +133,7 @@ pub fn reevaluate(
         Vec::new()
     });
     let result = evaluate(rules, &items, now);
-    let error = stored.sync_error_code.clone().map(|code| UserError {
+    let error = stored.sync_error_code.map(|code| UserError {
         code,
         message: stored.sync_error_message.clone().unwrap_or_default(),
     });
@@ -172,7 +176,7 @@ pub fn history_entry(row: &availability::Model) -> availability_history::Model {
         user_id: row.user_id,
         at: row.observed_at,
         available: row.available,
-        state: row.state.clone(),
+        state: row.state,
         until: row.until,
         appointment_json: row.appointment_json.clone(),
     }

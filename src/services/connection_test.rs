@@ -1,44 +1,25 @@
 //! "Test connection": sign in to Microsoft Entra, then read one mailbox's next day, and say
-//! in plain words what is wrong if either fails.
+//! what is wrong if either fails.
 
 use chrono::Duration;
 
-use super::AppState;
-use super::provider_registry::ConnectionProblem;
-use crate::db::{TenantScope, directory};
-use crate::domain::Email;
-use crate::i18n::Messages;
-use crate::providers::{Explanation, ProviderError, TimeWindow};
+use super::{AppState, Result, TenantScope};
+use crate::db::directory;
+use crate::domain::{Email, FailureReason};
+use crate::providers::{ProviderError, TimeWindow};
 
-pub enum Problem {
-    Provider(ProviderError),
-    Connection(ConnectionProblem),
+/// Which part of the test failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Reading and decrypting the stored connection.
+    Settings,
+    /// Getting a token from Microsoft Entra.
+    SignIn,
+    /// Reading this mailbox's calendar.
+    Mailbox(Email),
 }
 
-impl Problem {
-    pub fn explain(&self, m: &Messages) -> Explanation {
-        match self {
-            Problem::Provider(e) => e.explain(m),
-            Problem::Connection(ConnectionProblem::NotConfigured) => {
-                Explanation { problem: m.connection_missing, fix: m.connection_missing_fix }
-            }
-            Problem::Connection(ConnectionProblem::Unreadable(_)) => {
-                Explanation { problem: m.connection_unreadable, fix: m.connection_unreadable_fix }
-            }
-            Problem::Connection(ConnectionProblem::Invalid(_)) => {
-                Explanation { problem: m.connection_invalid, fix: m.connection_invalid_fix }
-            }
-        }
-    }
-
-    pub fn detail(&self) -> String {
-        match self {
-            Problem::Provider(e) => e.to_string(),
-            Problem::Connection(p) => p.to_string(),
-        }
-    }
-}
-
+#[derive(Debug)]
 pub enum Check {
     Passed {
         mailbox: Email,
@@ -47,16 +28,14 @@ pub enum Check {
     /// No mailbox was named and no user has sync on.
     NoMailbox,
     Failed {
-        step: String,
-        problem: Problem,
+        step: Step,
+        reason: FailureReason,
+        /// The technical detail, for the administrator and the log.
+        detail: String,
     },
 }
 
-pub async fn run(
-    state: &AppState,
-    scope: TenantScope,
-    mailbox: Option<Email>,
-) -> anyhow::Result<Check> {
+pub async fn run(state: &AppState, scope: TenantScope, mailbox: Option<Email>) -> Result<Check> {
     let mailbox = match mailbox {
         Some(m) => m,
         None => {
@@ -72,13 +51,14 @@ pub async fn run(
         Ok(p) => p,
         Err(problem) => {
             return Ok(Check::Failed {
-                step: "connection settings".into(),
-                problem: Problem::Connection(problem),
+                step: Step::Settings,
+                reason: problem.reason(),
+                detail: problem.to_string(),
             });
         }
     };
     let now = state.clock.now();
-    let window = TimeWindow::new(now, now + Duration::hours(24)).expect("a day is a valid window");
+    let window = TimeWindow::new(now, now + Duration::hours(24)).map_err(anyhow::Error::from)?;
     let outcome = provider.read_calendars(std::slice::from_ref(&mailbox), window).await;
     let result = match outcome.result {
         Err(e) => Err(e),
@@ -92,13 +72,14 @@ pub async fn run(
     };
     Ok(match result {
         Ok(items) => Check::Passed { mailbox, items },
-        Err(e @ ProviderError::Auth { .. }) => Check::Failed {
-            step: "signing in to Microsoft Entra".into(),
-            problem: Problem::Provider(e),
-        },
         Err(e) => Check::Failed {
-            step: format!("reading the calendar of {mailbox}"),
-            problem: Problem::Provider(e),
+            step: if matches!(e, ProviderError::Auth { .. }) {
+                Step::SignIn
+            } else {
+                Step::Mailbox(mailbox)
+            },
+            reason: e.reason(),
+            detail: e.to_string(),
         },
     })
 }

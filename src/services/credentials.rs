@@ -4,9 +4,9 @@
 use chrono::NaiveDate;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Actor, AppState, FieldErrors, Invalid, audit};
-use crate::db::provider_configs::{self, GraphConnection, KIND_GRAPH};
-use crate::db::{TenantScope, tenants};
+use super::{Actor, AppState, Error, FieldErrors, Invalid, Result, TenantScope, audit};
+use crate::db::provider_configs::{self, GraphConnection};
+use crate::db::tenants;
 use crate::domain::provider::{DetailLevel, parse_client_id, parse_directory_id};
 use crate::secrets::SecretField;
 
@@ -19,20 +19,6 @@ pub struct GraphInput {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CredentialsError {
-    #[error("{0}")]
-    Invalid(FieldErrors),
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
-
-impl From<sea_orm::DbErr> for CredentialsError {
-    fn from(e: sea_orm::DbErr) -> CredentialsError {
-        CredentialsError::Other(e.into())
-    }
-}
-
 /// What the portal and CLI may know about the stored connection: everything but the secret.
 #[derive(Debug, Clone)]
 pub struct GraphSummary {
@@ -40,12 +26,6 @@ pub struct GraphSummary {
     pub client_id: String,
     pub secret_expires_on: Option<NaiveDate>,
     pub detail: DetailLevel,
-}
-
-/// The connection with its secret decrypted, for the provider only.
-pub struct GraphSettings {
-    pub summary: GraphSummary,
-    pub client_secret: SecretString,
 }
 
 fn validate(
@@ -88,7 +68,7 @@ fn validate(
         };
     let detail = match input.detail.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => DetailLevel::default(),
-        Some(raw) => DetailLevel::parse(raw).unwrap_or_else(|| {
+        Some(raw) => DetailLevel::parse_input(raw).unwrap_or_else(|| {
             errors.add("detail", Invalid::DetailLevel);
             DetailLevel::default()
         }),
@@ -109,9 +89,9 @@ pub async fn set_graph(
     actor: &Actor,
     scope: TenantScope,
     input: &GraphInput,
-) -> Result<GraphSummary, CredentialsError> {
+) -> Result<GraphSummary> {
     let now = state.clock.now();
-    let (summary, secret) = validate(input, now.date_naive()).map_err(CredentialsError::Invalid)?;
+    let (summary, secret) = validate(input, now.date_naive()).map_err(Error::Invalid)?;
     let tenant = tenants::get(&state.db, scope).await?;
     let ciphertext = state.keyring.encrypt(&tenant.id, SecretField::GraphClientSecret, &secret);
     let connection = GraphConnection {
@@ -138,65 +118,22 @@ pub async fn set_graph(
     Ok(summary)
 }
 
-/// The stored connection without its secret, if the tenant has one.
-pub async fn graph_summary(
-    state: &AppState,
-    scope: TenantScope,
-) -> Result<Option<GraphSummary>, sea_orm::DbErr> {
-    let Some(row) = provider_configs::find(&state.db, scope).await? else {
-        return Ok(None);
-    };
-    if row.kind != KIND_GRAPH {
-        return Ok(None);
-    }
-    Ok(Some(GraphSummary {
-        directory_id: row.directory_id.unwrap_or_default(),
-        client_id: row.client_id.unwrap_or_default(),
-        secret_expires_on: row.secret_expires_on,
-        detail: DetailLevel::parse(&row.detail_level).unwrap_or_default(),
-    }))
-}
-
-/// The stored connection with its secret decrypted, for talking to Microsoft.
-pub async fn graph_settings(
-    state: &AppState,
-    scope: TenantScope,
-) -> anyhow::Result<Option<GraphSettings>> {
-    let Some(row) = provider_configs::find(&state.db, scope).await? else {
-        return Ok(None);
-    };
-    let (Some(ciphertext), true) =
-        (row.client_secret_ciphertext.as_deref(), row.kind == KIND_GRAPH)
-    else {
-        return Ok(None);
-    };
-    let client_secret =
-        state.keyring.decrypt(&row.tenant_id, SecretField::GraphClientSecret, ciphertext)?;
-    Ok(Some(GraphSettings {
-        summary: GraphSummary {
-            directory_id: row.directory_id.unwrap_or_default(),
-            client_id: row.client_id.unwrap_or_default(),
-            secret_expires_on: row.secret_expires_on,
-            detail: DetailLevel::parse(&row.detail_level).unwrap_or_default(),
-        },
-        client_secret,
-    }))
-}
-
 /// What a key rotation did.
 #[derive(Debug, Default)]
 pub struct Rotation {
     pub reencrypted: usize,
     pub already_current: usize,
+    /// The key every secret is under now.
+    pub key_id: String,
 }
 
 /// Re-encrypts every stored secret under the current key, in one transaction: either every
 /// secret moves or none does. Fails without changing anything if any secret cannot be
-/// decrypted with the configured keys.
-pub async fn rotate(state: &AppState) -> anyhow::Result<Rotation> {
+/// decrypted with the configured keys. The audit trail records it in the same transaction.
+pub async fn rotate(state: &AppState, actor: &Actor) -> Result<Rotation> {
     use sea_orm::TransactionTrait;
     let txn = state.db.begin().await?;
-    let mut report = Rotation::default();
+    let mut report = Rotation { key_id: state.keyring.current().key_id(), ..Rotation::default() };
     for stored in provider_configs::all_secrets(&txn).await? {
         if !state.keyring.is_stale(&stored.ciphertext) {
             report.already_current += 1;
@@ -213,13 +150,16 @@ pub async fn rotate(state: &AppState) -> anyhow::Result<Rotation> {
             })?;
         let fresh = state.keyring.encrypt(&stored.tenant_id, stored.field, &plain);
         if !provider_configs::replace_secret(&txn, &stored, fresh).await? {
-            anyhow::bail!(
+            return Err(anyhow::anyhow!(
                 "the secret of tenant {} changed during the rotation; run it again",
                 stored.tenant_id
-            );
+            )
+            .into());
         }
         report.reencrypted += 1;
     }
+    let what = format!("key {}: {} secrets re-encrypted", report.key_id, report.reencrypted);
+    audit::record(&txn, state, actor, None, "keys.rotated", Some(what)).await?;
     txn.commit().await?;
     Ok(report)
 }

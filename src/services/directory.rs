@@ -3,11 +3,12 @@
 use sea_orm::prelude::Uuid;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, TransactionTrait};
 
+use super::error::or_refused;
 use super::validation::{optional_phone, optional_text};
-use super::{Actor, AppState, FieldErrors, Invalid, audit};
+use super::{Actor, AppState, Error, FieldErrors, FormError, Invalid, Result, TenantScope, audit};
 use crate::db::directory::{self, NewDirectoryUser, SyncToggle};
 use crate::db::entities::directory_user;
-use crate::db::{TenantScope, tenants};
+use crate::db::tenants;
 use crate::domain::Email;
 
 #[derive(Debug, Clone, Default)]
@@ -18,20 +19,36 @@ pub struct UserInput {
     pub department: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum DirectoryError {
-    #[error("{0}")]
-    Invalid(FieldErrors),
-    #[error("not found")]
-    NotFound,
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
+/// A person in the directory.
+#[derive(Debug, Clone)]
+pub struct DirectoryUser {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub extension: Option<String>,
+    pub department: Option<String>,
+    pub sync_enabled: bool,
 }
 
-impl From<sea_orm::DbErr> for DirectoryError {
-    fn from(e: sea_orm::DbErr) -> DirectoryError {
-        DirectoryError::Other(e.into())
+impl From<directory_user::Model> for DirectoryUser {
+    fn from(u: directory_user::Model) -> DirectoryUser {
+        DirectoryUser {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            extension: u.extension,
+            department: u.department,
+            sync_enabled: u.sync_enabled,
+        }
     }
+}
+
+/// The users page: everyone, and how many licences are in use.
+#[derive(Debug, Clone)]
+pub struct UsersPage {
+    pub users: Vec<DirectoryUser>,
+    pub used: u64,
+    pub licences: i32,
 }
 
 struct ValidUser {
@@ -68,12 +85,22 @@ pub async fn add(
     scope: TenantScope,
     input: &UserInput,
     sync: bool,
-) -> Result<directory_user::Model, DirectoryError> {
-    let valid = validate(input).map_err(DirectoryError::Invalid)?;
+) -> Result<DirectoryUser, FormError<UsersPage>> {
+    or_refused(insert(state, actor, scope, input, sync).await, page(state, scope)).await
+}
+
+async fn insert(
+    state: &AppState,
+    actor: &Actor,
+    scope: TenantScope,
+    input: &UserInput,
+    sync: bool,
+) -> Result<DirectoryUser> {
+    let valid = validate(input).map_err(Error::Invalid)?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     if directory::find_by_email(&txn, scope, &valid.email).await?.is_some() {
-        return Err(DirectoryError::Invalid(FieldErrors::single("email", Invalid::UserExists)));
+        return Err(Error::Invalid(FieldErrors::single("email", Invalid::UserExists)));
     }
     let new = NewDirectoryUser {
         email: &valid.email,
@@ -86,12 +113,9 @@ pub async fn add(
         match directory::set_sync_enabled(&txn, scope, user.id, true, now).await? {
             SyncToggle::Done => user.sync_enabled = true,
             SyncToggle::NoLicenceLeft => {
-                return Err(DirectoryError::Invalid(FieldErrors::single(
-                    "sync",
-                    Invalid::NoLicenceLeft,
-                )));
+                return Err(Error::Invalid(FieldErrors::single("sync", Invalid::NoLicenceLeft)));
             }
-            SyncToggle::NotFound => return Err(DirectoryError::NotFound),
+            SyncToggle::NotFound => return Err(Error::NotFound),
         }
     }
     audit::record(
@@ -104,35 +128,51 @@ pub async fn add(
     )
     .await?;
     txn.commit().await?;
-    Ok(user)
+    Ok(user.into())
 }
 
-pub async fn list(
-    state: &AppState,
-    scope: TenantScope,
-) -> Result<Vec<directory_user::Model>, sea_orm::DbErr> {
-    directory::list(&state.db, scope).await
+/// Everyone in the directory, by name.
+pub async fn list(state: &AppState, scope: TenantScope) -> Result<Vec<DirectoryUser>> {
+    Ok(directory::list(&state.db, scope).await?.into_iter().map(Into::into).collect())
 }
 
-pub async fn get(
-    state: &AppState,
-    scope: TenantScope,
-    id: Uuid,
-) -> Result<directory_user::Model, DirectoryError> {
-    directory::find(&state.db, scope, id).await?.ok_or(DirectoryError::NotFound)
+/// The users page, with the licences in use.
+pub async fn page(state: &AppState, scope: TenantScope) -> Result<UsersPage> {
+    let used = directory::count_enabled(&state.db, scope).await?;
+    let licences = tenants::get(&state.db, scope).await?.licences;
+    Ok(UsersPage { users: list(state, scope).await?, used, licences })
 }
 
-/// Changes name, extension and department; the e-mail links the calendar and stays.
+async fn find(state: &AppState, scope: TenantScope, id: Uuid) -> Result<directory_user::Model> {
+    directory::find(&state.db, scope, id).await?.ok_or(Error::NotFound)
+}
+
+pub async fn get(state: &AppState, scope: TenantScope, id: Uuid) -> Result<DirectoryUser> {
+    Ok(find(state, scope, id).await?.into())
+}
+
+/// Changes name, extension and department; the e-mail links the calendar and stays. Refused
+/// input comes back with the user as stored.
 pub async fn update(
     state: &AppState,
     actor: &Actor,
     scope: TenantScope,
     id: Uuid,
     input: &UserInput,
-) -> Result<directory_user::Model, DirectoryError> {
-    let existing = get(state, scope, id).await?;
+) -> Result<DirectoryUser, FormError<DirectoryUser>> {
+    or_refused(change(state, actor, scope, id, input).await, get(state, scope, id)).await
+}
+
+async fn change(
+    state: &AppState,
+    actor: &Actor,
+    scope: TenantScope,
+    id: Uuid,
+    input: &UserInput,
+) -> Result<DirectoryUser> {
+    let existing = find(state, scope, id).await?;
     let valid = validate(&UserInput { email: existing.email.clone(), ..input.clone() })
-        .map_err(DirectoryError::Invalid)?;
+        .map_err(Error::Invalid)?;
     let mut model = existing.into_active_model();
     model.display_name = Set(valid.display_name);
     model.extension = Set(valid.extension);
@@ -148,16 +188,11 @@ pub async fn update(
         Some(updated.email.clone()),
     )
     .await?;
-    Ok(updated)
+    Ok(updated.into())
 }
 
-pub async fn remove(
-    state: &AppState,
-    actor: &Actor,
-    scope: TenantScope,
-    id: Uuid,
-) -> Result<(), DirectoryError> {
-    let existing = get(state, scope, id).await?;
+pub async fn remove(state: &AppState, actor: &Actor, scope: TenantScope, id: Uuid) -> Result<()> {
+    let existing = find(state, scope, id).await?;
     directory_user::Entity::delete_by_id(existing.id).exec(&state.db).await?;
     audit::record(
         &state.db,
@@ -171,22 +206,31 @@ pub async fn remove(
     Ok(())
 }
 
+/// Switches a user's sync on (taking a licence) or off; with no licence left the users page
+/// comes back with the problem.
 pub async fn set_sync(
     state: &AppState,
     actor: &Actor,
     scope: TenantScope,
     id: Uuid,
     enabled: bool,
-) -> Result<(), DirectoryError> {
-    let user = get(state, scope, id).await?;
+) -> Result<(), FormError<UsersPage>> {
+    or_refused(switch_sync(state, actor, scope, id, enabled).await, page(state, scope)).await
+}
+
+async fn switch_sync(
+    state: &AppState,
+    actor: &Actor,
+    scope: TenantScope,
+    id: Uuid,
+    enabled: bool,
+) -> Result<()> {
+    let user = find(state, scope, id).await?;
     match directory::set_sync_enabled(&state.db, scope, id, enabled, state.clock.now()).await? {
         SyncToggle::Done => {}
-        SyncToggle::NotFound => return Err(DirectoryError::NotFound),
+        SyncToggle::NotFound => return Err(Error::NotFound),
         SyncToggle::NoLicenceLeft => {
-            return Err(DirectoryError::Invalid(FieldErrors::single(
-                "sync",
-                Invalid::NoLicenceLeft,
-            )));
+            return Err(Error::Conflict(FieldErrors::single("sync", Invalid::NoLicenceLeft)));
         }
     }
     if user.sync_enabled != enabled {
@@ -195,14 +239,4 @@ pub async fn set_sync(
             .await?;
     }
     Ok(())
-}
-
-/// Licences in use and available, for the users page.
-pub async fn licence_usage(
-    state: &AppState,
-    scope: TenantScope,
-) -> Result<(u64, i32), sea_orm::DbErr> {
-    let used = directory::count_enabled(&state.db, scope).await?;
-    let tenant = tenants::get(&state.db, scope).await?;
-    Ok((used, tenant.licences))
 }

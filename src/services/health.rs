@@ -1,4 +1,5 @@
-//! How a tenant's syncing is going: for the sync health page of admins and operators.
+//! How a tenant's syncing is going: for the sync health page of admins and operators, the
+//! dashboard's badge and the operator's console.
 
 use std::collections::{HashMap, HashSet};
 
@@ -6,37 +7,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 use uuid::Uuid;
 
-use super::AppState;
-use crate::db::entities::{availability, directory_user, sync_run, sync_state};
-use crate::db::{
-    TenantScope, availability as stored, directory, leases, provider_configs, sync_runs,
-};
+use super::{AppState, Error, Result, TenantScope};
+use crate::db::entities::{provider_config, sync_state};
+use crate::db::{availability as stored, directory, leases, provider_configs, sync_runs, tenants};
+use crate::domain::{ErrorCode, FailureReason, SyncOutcome};
 
-pub struct SyncHealth {
-    pub configured: bool,
-    pub state: Option<sync_state::Model>,
-    pub runs: Vec<sync_run::Model>,
-    /// Users whose last read failed, with their stored row.
-    pub user_errors: Vec<(directory_user::Model, availability::Model)>,
-}
-
-pub async fn of(state: &AppState, scope: TenantScope) -> Result<SyncHealth, sea_orm::DbErr> {
-    let configured = provider_configs::find(&state.db, scope).await?.is_some();
-    let sync_state = leases::find(&state.db, scope.tenant_id()).await?;
-    let runs = sync_runs::recent(&state.db, scope, 20).await?;
-    let rows = stored::for_tenant(&state.db, scope).await?;
-    let users = directory::list(&state.db, scope).await?;
-    let user_errors = users
-        .into_iter()
-        .filter(|u| u.sync_enabled)
-        .filter_map(|u| {
-            let row =
-                rows.iter().find(|r| r.user_id == u.id && r.sync_error_code.is_some())?.clone();
-            Some((u, row))
-        })
-        .collect();
-    Ok(SyncHealth { configured, state: sync_state, runs, user_errors })
-}
+/// Runs shown on the sync health page.
+const RECENT_RUNS: u64 = 20;
 
 /// A tenant's syncing in one word, for badges and the sync health page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,15 +64,106 @@ impl SyncStatus {
     }
 }
 
-impl SyncHealth {
-    pub fn status(&self, now: DateTime<Utc>) -> SyncStatus {
-        SyncStatus::of(self.configured, self.state.as_ref(), now)
-    }
+/// One recorded sync.
+#[derive(Debug, Clone)]
+pub struct SyncRun {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub outcome: SyncOutcome,
+    pub users: i32,
+    pub changed: i32,
+    pub http_requests: i32,
+    pub throttled: i32,
+    pub errors: i32,
+}
+
+/// A synced user whose calendar could not be read last time.
+#[derive(Debug, Clone)]
+pub struct UserProblem {
+    pub email: String,
+    pub name: Option<String>,
+    pub code: ErrorCode,
+}
+
+/// The sync health page.
+#[derive(Debug, Clone)]
+pub struct SyncHealth {
+    pub tenant_name: String,
+    pub status: SyncStatus,
+    /// What is wrong, when something is.
+    pub problem: Option<FailureReason>,
+    pub failures: i32,
+    /// The instance syncing the tenant at this moment.
+    pub running_on: Option<String>,
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub runs: Vec<SyncRun>,
+    pub user_errors: Vec<UserProblem>,
+}
+
+/// The sync health of a tenant.
+pub async fn of(state: &AppState, scope: TenantScope) -> Result<SyncHealth> {
+    let tenant = tenants::find(&state.db, scope.tenant_id()).await?.ok_or(Error::NotFound)?;
+    let configured = provider_configs::find(&state.db, scope).await?.is_some();
+    let sync_state = leases::find(&state.db, scope.tenant_id()).await?;
+    let now = state.clock.now();
+    let runs = sync_runs::recent(&state.db, scope, RECENT_RUNS).await?;
+    let mut codes: HashMap<Uuid, ErrorCode> = stored::for_tenant(&state.db, scope)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r.user_id, r.sync_error_code?)))
+        .collect();
+    let user_errors = directory::list(&state.db, scope)
+        .await?
+        .into_iter()
+        .filter(|u| u.sync_enabled)
+        .filter_map(|u| {
+            let code = codes.remove(&u.id)?;
+            Some(UserProblem { email: u.email, name: u.display_name, code })
+        })
+        .collect();
+    let s = sync_state.as_ref();
+    let problem = match s {
+        _ if !configured => Some(FailureReason::NotConfigured),
+        Some(s) if s.consecutive_failures > 0 || s.needs_admin_action => s.last_error_code,
+        _ => None,
+    };
+    Ok(SyncHealth {
+        tenant_name: tenant.name,
+        status: SyncStatus::of(configured, s, now),
+        problem,
+        failures: s.map_or(0, |s| s.consecutive_failures),
+        running_on: s.and_then(|s| s.lease_until.filter(|u| *u > now).and(s.lease_owner.clone())),
+        last_run_at: s.and_then(|s| s.last_run_at),
+        last_success_at: s.and_then(|s| s.last_success_at),
+        next_run_at: s.map(|s| s.next_run_at).filter(|_| configured),
+        runs: runs
+            .into_iter()
+            .map(|r| SyncRun {
+                started_at: r.started_at,
+                finished_at: r.finished_at,
+                outcome: r.outcome,
+                users: r.users,
+                changed: r.changed,
+                http_requests: r.http_requests,
+                throttled: r.throttled,
+                errors: r.errors,
+            })
+            .collect(),
+        user_errors,
+    })
+}
+
+/// The tenant's status alone, for the dashboard's badge.
+pub async fn status(state: &AppState, scope: TenantScope) -> Result<SyncStatus> {
+    let configured = provider_configs::find(&state.db, scope).await?.is_some();
+    let sync_state = leases::find(&state.db, scope.tenant_id()).await?;
+    Ok(SyncStatus::of(configured, sync_state.as_ref(), state.clock.now()))
 }
 
 /// Every tenant's sync status, for the operator console.
-pub async fn overview(state: &AppState) -> Result<HashMap<Uuid, SyncStatus>, sea_orm::DbErr> {
-    use crate::db::entities::provider_config;
+pub async fn overview(state: &AppState) -> Result<HashMap<Uuid, SyncStatus>> {
     let configured: HashSet<Uuid> = provider_config::Entity::find()
         .all(&state.db)
         .await?

@@ -5,64 +5,79 @@ use sea_orm::TransactionTrait;
 use sea_orm::prelude::Uuid;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::accounts::{self, TeamPage};
+use super::error::or_refused;
+use super::sessions::{self, SignedIn};
+use super::tenants::{self, TenantPage};
 use super::validation::optional_text;
-use super::{Actor, AppState, FieldErrors, Invalid, audit};
-use crate::db::entities::{account, invite, tenant};
-use crate::db::{TenantScope, accounts, invites, tenants};
+use super::{Actor, AppState, Error, FieldErrors, FormError, Invalid, Result, TenantScope, audit};
+use crate::auth::token;
+use crate::db::entities::invite;
+use crate::db::{accounts as account_rows, invites, tenants as tenant_rows};
 use crate::domain::password::check_new_password;
 use crate::domain::{Email, Role};
 
 pub const VALIDITY: Duration = Duration::days(7);
 
-#[derive(Debug, thiserror::Error)]
-pub enum InviteError {
-    #[error("{0}")]
-    Invalid(FieldErrors),
-    /// Unknown, used, revoked or expired: the invitee cannot tell which, and need not.
-    #[error("the invitation is invalid, used or expired")]
-    Unusable,
-    #[error("not found")]
-    NotFound,
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
+/// An invitation not yet accepted or revoked.
+#[derive(Debug, Clone)]
+pub struct InviteRow {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+    pub expired: bool,
 }
 
-impl From<sea_orm::DbErr> for InviteError {
-    fn from(e: sea_orm::DbErr) -> InviteError {
-        InviteError::Other(e.into())
-    }
-}
-
-/// A created invitation and the secret link path (`/invite/<token>`) to hand over.
+/// A created invitation and the secret link path (`/invite/<token>`) to hand over, this once.
+#[derive(Debug, Clone)]
 pub struct CreatedInvite {
-    pub invite: invite::Model,
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
     pub path: String,
+    pub expires_at: DateTime<Utc>,
 }
 
+/// What the invitee sees before setting a password.
+#[derive(Debug, Clone)]
+pub struct AcceptPage {
+    pub email: String,
+    pub role: Role,
+    pub tenant_name: String,
+}
+
+pub struct Acceptance {
+    pub display_name: Option<String>,
+    pub password: SecretString,
+    pub password_repeat: SecretString,
+}
+
+/// Invites someone into the tenant (from the command line, or seeding the demo).
 pub async fn create(
     state: &AppState,
     actor: &Actor,
     scope: TenantScope,
     email: &str,
     role: &str,
-) -> Result<CreatedInvite, InviteError> {
+) -> Result<CreatedInvite> {
+    tenant_rows::find(&state.db, scope.tenant_id()).await?.ok_or(Error::NotFound)?;
     let mut errors = FieldErrors::default();
     let email = Email::parse(email).map_err(|_| errors.add("email", Invalid::Email)).ok();
-    let role = match Role::parse(role) {
-        Some(r @ (Role::TenantAdmin | Role::Receptionist)) => Some(r),
+    let role = match role.parse() {
+        Ok(r @ (Role::TenantAdmin | Role::Receptionist)) => Some(r),
         _ => {
             errors.add("role", Invalid::Role);
             None
         }
     };
     if let Some(e) = &email
-        && accounts::find_by_email(&state.db, e).await?.is_some()
+        && account_rows::find_by_email(&state.db, e).await?.is_some()
     {
         errors.add("email", Invalid::AccountExists);
     }
-    errors.clone().into_result().map_err(InviteError::Invalid)?;
-    let (Some(email), Some(role)) = (email, role) else {
-        return Err(InviteError::Invalid(errors));
+    let (Some(email), Some(role), true) = (email, role, errors.is_empty()) else {
+        return Err(Error::Invalid(errors));
     };
     let now = state.clock.now();
     let new = invites::NewInvite {
@@ -72,7 +87,8 @@ pub async fn create(
         invited_by: actor.account_id,
         expires_at: now + VALIDITY,
     };
-    let (invite, secret) = invites::create(&state.db, new, now).await?;
+    let secret = token::random_token();
+    let invite = invites::create(&state.db, new, token::hash(&secret), now).await?;
     audit::record(
         &state.db,
         state,
@@ -82,36 +98,69 @@ pub async fn create(
         Some(format!("{} ({})", invite.email, role)),
     )
     .await?;
-    Ok(CreatedInvite { invite, path: format!("/invite/{secret}") })
+    Ok(CreatedInvite {
+        id: invite.id,
+        email: invite.email,
+        role,
+        path: format!("/invite/{secret}"),
+        expires_at: invite.expires_at,
+    })
 }
 
-/// The invite and its tenant, for the acceptance page.
-pub async fn open(
+/// A tenant admin invites a colleague; refused input comes back with the team page.
+pub async fn invite_colleague(
     state: &AppState,
-    secret: &str,
-) -> Result<(invite::Model, tenant::Model), InviteError> {
-    let invite = invites::find_usable(&state.db, secret, state.clock.now())
+    actor: &Actor,
+    scope: TenantScope,
+    email: &str,
+    role: &str,
+) -> Result<CreatedInvite, FormError<TeamPage>> {
+    or_refused(create(state, actor, scope, email, role).await, accounts::team(state, scope)).await
+}
+
+/// The operator invites someone into a tenant; refused input comes back with its page.
+pub async fn invite_to_tenant(
+    state: &AppState,
+    actor: &Actor,
+    scope: TenantScope,
+    email: &str,
+    role: &str,
+) -> Result<CreatedInvite, FormError<TenantPage>> {
+    or_refused(create(state, actor, scope, email, role).await, tenants::page(state, scope)).await
+}
+
+async fn usable(state: &AppState, secret: &str) -> Result<(invite::Model, String)> {
+    let invite = invites::find_usable(&state.db, &token::hash(secret), state.clock.now())
         .await?
-        .ok_or(InviteError::Unusable)?;
-    let tenant = tenants::find(&state.db, invite.tenant_id).await?.ok_or(InviteError::Unusable)?;
-    Ok((invite, tenant))
+        .ok_or(Error::Unusable)?;
+    let tenant = tenant_rows::find(&state.db, invite.tenant_id).await?.ok_or(Error::Unusable)?;
+    Ok((invite, tenant.name))
 }
 
-pub struct Acceptance {
-    pub display_name: Option<String>,
-    pub password: SecretString,
-    pub password_repeat: SecretString,
+/// The acceptance page behind a link.
+pub async fn page(state: &AppState, secret: &str) -> Result<AcceptPage> {
+    let (invite, tenant_name) = usable(state, secret).await?;
+    Ok(AcceptPage { email: invite.email, role: invite.role, tenant_name })
 }
 
-/// Turns the invite into an account. The invite is consumed in the same transaction that
-/// creates the account, so a link works exactly once.
+/// Turns the invite into an account and signs the new person in. The invite is consumed in
+/// the same transaction that creates the account, so a link works exactly once.
 pub async fn accept(
     state: &AppState,
     secret: &str,
     input: Acceptance,
     ip: Option<String>,
-) -> Result<account::Model, InviteError> {
-    let (invite, tenant) = open(state, secret).await?;
+) -> Result<SignedIn, FormError<AcceptPage>> {
+    or_refused(create_account(state, secret, input, ip).await, page(state, secret)).await
+}
+
+async fn create_account(
+    state: &AppState,
+    secret: &str,
+    input: Acceptance,
+    ip: Option<String>,
+) -> Result<SignedIn> {
+    let (invite, _) = usable(state, secret).await?;
     let mut errors = FieldErrors::default();
     let display_name =
         optional_text(&mut errors, "display_name", input.display_name.as_deref(), 200);
@@ -120,58 +169,61 @@ pub async fn accept(
     } else if input.password.expose_secret() != input.password_repeat.expose_secret() {
         errors.add("password_repeat", Invalid::PasswordMismatch);
     }
-    errors.into_result().map_err(InviteError::Invalid)?;
-    let email = Email::parse(&invite.email).map_err(|_| InviteError::Unusable)?;
-    let role = Role::parse(&invite.role).ok_or(InviteError::Unusable)?;
-    let hash = state.passwords.hash(&input.password).await.map_err(anyhow::Error::from)?;
+    errors.into_result().map_err(Error::Invalid)?;
+    let email = Email::parse(&invite.email).map_err(|_| Error::Unusable)?;
+    let hash = state.passwords.hash(&input.password).await?;
     let now: DateTime<Utc> = state.clock.now();
 
     let txn = state.db.begin().await?;
     if !invites::consume(&txn, invite.id, now).await? {
-        return Err(InviteError::Unusable);
+        return Err(Error::Unusable);
     }
-    if accounts::find_by_email(&txn, &email).await?.is_some() {
-        return Err(InviteError::Invalid(FieldErrors::single("email", Invalid::AccountExists)));
+    if account_rows::find_by_email(&txn, &email).await?.is_some() {
+        return Err(Error::Invalid(FieldErrors::single("email", Invalid::AccountExists)));
     }
-    let new = accounts::NewAccount {
+    let new = account_rows::NewAccount {
         email: &email,
         display_name,
-        role,
-        tenant_id: Some(tenant.id),
+        role: invite.role,
+        tenant_id: Some(invite.tenant_id),
         password_hash: hash,
         locale: None,
     };
-    let created = accounts::create(&txn, new, now).await?;
+    let created = account_rows::create(&txn, new, now).await?;
     let actor = Actor { account_id: Some(created.id), email: Some(created.email.clone()), ip };
     audit::record(
         &txn,
         state,
         &actor,
-        Some(tenant.id),
+        Some(invite.tenant_id),
         "invite.accepted",
-        Some(format!("{} ({})", created.email, role)),
+        Some(format!("{} ({})", created.email, invite.role)),
     )
     .await?;
+    let signed_in = sessions::start(&txn, state, created.id, created.role).await?;
     txn.commit().await?;
-    Ok(created)
+    Ok(signed_in)
 }
 
-pub async fn list_open(
-    state: &AppState,
-    scope: TenantScope,
-) -> Result<Vec<invite::Model>, sea_orm::DbErr> {
-    invites::list_open(&state.db, scope).await
-}
-
-pub async fn revoke(
-    state: &AppState,
-    actor: &Actor,
-    scope: TenantScope,
-    id: Uuid,
-) -> Result<(), InviteError> {
-    let revoked = invites::revoke(&state.db, scope, id, state.clock.now())
+/// The tenant's open invitations, newest first (expired ones included, marked so).
+pub async fn open(state: &AppState, scope: TenantScope) -> Result<Vec<InviteRow>> {
+    let now = state.clock.now();
+    Ok(invites::list_open(&state.db, scope)
         .await?
-        .ok_or(InviteError::NotFound)?;
+        .into_iter()
+        .map(|i| InviteRow {
+            id: i.id,
+            email: i.email,
+            role: i.role,
+            expires_at: i.expires_at,
+            expired: i.expires_at <= now,
+        })
+        .collect())
+}
+
+pub async fn revoke(state: &AppState, actor: &Actor, scope: TenantScope, id: Uuid) -> Result<()> {
+    let revoked =
+        invites::revoke(&state.db, scope, id, state.clock.now()).await?.ok_or(Error::NotFound)?;
     audit::record(
         &state.db,
         state,

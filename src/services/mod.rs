@@ -1,12 +1,17 @@
 //! Use cases: what the portal, the CLI and the scheduler ask the product to do.
+//!
+//! Every use case returns display types (never database rows) and one [`Error`]; a form's use
+//! case returns its page with the problems when it refuses the input ([`FormError`]).
 
 pub mod accounts;
 pub mod audit;
-pub mod availability;
+mod availability;
 pub mod connection_test;
 pub mod credentials;
 pub mod directory;
+mod error;
 pub mod health;
+pub mod housekeeping;
 pub mod invites;
 pub mod presence;
 pub mod provider_registry;
@@ -17,7 +22,11 @@ pub mod tenants;
 pub mod transitions;
 mod validation;
 
+pub use error::{Error, FormError, Refused, Result};
 pub use validation::{FieldErrors, Invalid};
+
+/// The proof that the caller may act inside one tenant (see [`crate::db::TenantScope`]).
+pub use crate::db::TenantScope;
 
 use std::sync::Arc;
 

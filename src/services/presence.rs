@@ -3,13 +3,14 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::AppState;
-use crate::availability::{AvailabilityState, VisibleAppointment};
-use crate::db::{TenantScope, availability, directory, leases};
+use super::{AppState, Result, TenantScope};
+use crate::availability::VisibleAppointment;
+use crate::db::{availability, directory, leases, tenants};
+use crate::domain::{AvailabilityState, ErrorCode};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -20,6 +21,18 @@ pub struct Appointment {
     pub private: bool,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+}
+
+impl From<VisibleAppointment> for Appointment {
+    fn from(a: VisibleAppointment) -> Appointment {
+        Appointment {
+            subject: a.subject,
+            location: a.location,
+            private: a.private,
+            start: a.start,
+            end: a.end,
+        }
+    }
 }
 
 impl Appointment {
@@ -65,11 +78,52 @@ pub struct PresenceEntry {
     pub observed_at: Option<DateTime<Utc>>,
 }
 
+/// A tenant's presence: everyone, and the zone their times are read in.
+#[derive(Debug, Clone)]
+pub struct Presence {
+    pub timezone: chrono_tz::Tz,
+    pub entries: Vec<PresenceEntry>,
+}
+
+/// The receptionist's board: the people matching the search, and how many of all are free.
+#[derive(Debug, Clone)]
+pub struct Board {
+    pub entries: Vec<PresenceEntry>,
+    pub available: usize,
+    pub total: usize,
+}
+
+/// Everyone, for the command line.
+pub async fn list(state: &AppState, scope: TenantScope) -> Result<Presence> {
+    let tenant = tenants::get(&state.db, scope).await?;
+    Ok(Presence {
+        timezone: tenant.timezone.parse().unwrap_or(chrono_tz::Europe::Copenhagen),
+        entries: entries(state, scope).await?,
+    })
+}
+
+/// The board, narrowed to those whose name, address, extension or department contains
+/// `search` (ignoring case).
+pub async fn board(state: &AppState, scope: TenantScope, search: &str) -> Result<Board> {
+    let all = entries(state, scope).await?;
+    let needle = search.trim().to_lowercase();
+    let total = all.len();
+    let available = all.iter().filter(|e| e.available == Some(true)).count();
+    let entries = all
+        .into_iter()
+        .filter(|e| {
+            needle.is_empty()
+                || [Some(&e.email), e.name.as_ref(), e.extension.as_ref(), e.department.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|v| v.to_lowercase().contains(&needle))
+        })
+        .collect();
+    Ok(Board { entries, available, total })
+}
+
 /// Every directory user of the tenant, sorted by name.
-pub async fn list(
-    state: &AppState,
-    scope: TenantScope,
-) -> Result<Vec<PresenceEntry>, sea_orm::DbErr> {
+async fn entries(state: &AppState, scope: TenantScope) -> Result<Vec<PresenceEntry>> {
     let users = directory::list(&state.db, scope).await?;
     let mut rows: std::collections::HashMap<_, _> = availability::for_tenant(&state.db, scope)
         .await?
@@ -100,8 +154,8 @@ pub async fn list(
                 observed_at: None,
             };
             if let Some(row) = row {
-                let state = AvailabilityState::parse(&row.state);
-                entry.sync_error = row.sync_error_code.clone().map(|code| SyncError {
+                let state = row.state;
+                entry.sync_error = row.sync_error_code.map(|code| SyncError {
                     code,
                     message: row.sync_error_message.clone().unwrap_or_default(),
                 });
@@ -118,13 +172,7 @@ pub async fn list(
                         .appointment_json
                         .as_deref()
                         .and_then(|json| serde_json::from_str::<VisibleAppointment>(json).ok())
-                        .map(|a| Appointment {
-                            subject: a.subject,
-                            location: a.location,
-                            private: a.private,
-                            start: a.start,
-                            end: a.end,
-                        });
+                        .map(Appointment::from);
                 }
             }
             entry

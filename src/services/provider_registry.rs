@@ -10,14 +10,17 @@ use chrono::{DateTime, Utc};
 use sea_orm::prelude::Uuid;
 use tokio::sync::Mutex;
 
+use super::TenantScope;
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::{TenantScope, provider_configs};
-use crate::domain::provider::DetailLevel;
+use crate::db::provider_configs;
+use crate::domain::FailureReason;
+use crate::domain::provider::ProviderKind;
 use crate::providers::CalendarProvider;
 use crate::providers::graph::{GraphProvider, GraphSettings, Tunables};
 use crate::secrets::{Keyring, SecretField};
 
-/// Why a tenant has no working provider; each needs an administrator.
+/// Why a tenant has no working provider right now.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionProblem {
     #[error("no calendar connection is set up")]
@@ -26,6 +29,21 @@ pub enum ConnectionProblem {
     Unreadable(String),
     #[error("the calendar connection is not usable: {0}")]
     Invalid(String),
+    /// Reading the connection from the database failed: nothing is wrong with the connection,
+    /// and the sync is simply tried again.
+    #[error("the calendar connection could not be read from the database: {0}")]
+    Storage(String),
+}
+
+impl ConnectionProblem {
+    pub fn reason(&self) -> FailureReason {
+        match self {
+            ConnectionProblem::NotConfigured => FailureReason::NotConfigured,
+            ConnectionProblem::Unreadable(_) => FailureReason::SecretUnreadable,
+            ConnectionProblem::Invalid(_) => FailureReason::ConnectionInvalid,
+            ConnectionProblem::Storage(_) => FailureReason::StorageUnavailable,
+        }
+    }
 }
 
 struct Cached {
@@ -37,15 +55,17 @@ pub struct ProviderRegistry {
     login_url: String,
     graph_url: String,
     tunables: Tunables,
+    clock: Clock,
     cache: Mutex<HashMap<Uuid, Cached>>,
 }
 
 impl ProviderRegistry {
-    pub fn new(config: &Config) -> ProviderRegistry {
+    pub fn new(config: &Config, clock: Clock) -> ProviderRegistry {
         ProviderRegistry {
             login_url: config.ms_login_url.as_str().to_owned(),
             graph_url: config.ms_graph_url.as_str().to_owned(),
             tunables: Tunables::default(),
+            clock,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -65,8 +85,8 @@ impl ProviderRegistry {
     ) -> Result<Arc<dyn CalendarProvider>, ConnectionProblem> {
         let row = provider_configs::find(db, scope)
             .await
-            .map_err(|e| ConnectionProblem::Invalid(e.to_string()))?
-            .filter(|r| r.kind == provider_configs::KIND_GRAPH)
+            .map_err(|e| ConnectionProblem::Storage(e.to_string()))?
+            .filter(|r| r.kind == ProviderKind::Graph)
             .ok_or(ConnectionProblem::NotConfigured)?;
         let mut cache = self.cache.lock().await;
         if let Some(cached) = cache.get(&row.tenant_id).filter(|c| c.version == row.updated_at) {
@@ -77,17 +97,14 @@ impl ProviderRegistry {
         let secret = keyring
             .decrypt(&row.tenant_id, SecretField::GraphClientSecret, ciphertext)
             .map_err(|e| ConnectionProblem::Unreadable(e.to_string()))?;
-        let detail = match DetailLevel::parse(&row.detail_level).unwrap_or_default() {
-            DetailLevel::FreeBusy => crate::providers::graph::DetailLevel::FreeBusy,
-            DetailLevel::Full => crate::providers::graph::DetailLevel::Full,
-        };
         let mut settings = GraphSettings::new(
             row.directory_id.clone().unwrap_or_default(),
             row.client_id.clone().unwrap_or_default(),
             secret,
-            detail,
+            row.detail_level,
         )
-        .with_tunables(self.tunables.clone());
+        .with_tunables(self.tunables.clone())
+        .with_clock(self.clock.clone());
         settings.login_url = self.login_url.clone();
         settings.graph_url = self.graph_url.clone();
         let provider: Arc<dyn CalendarProvider> = Arc::new(

@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use sea_orm::ConnectionTrait;
+use sea_orm::prelude::Uuid;
 use secrecy::SecretString;
 
-use super::{Actor, AppState, audit};
+use super::{Actor, AppState, Result, audit};
 use crate::auth::password::PasswordError;
 use crate::auth::principal::{Principal, TenantInfo};
 use crate::auth::session::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, TOUCH_INTERVAL};
+use crate::auth::token;
 use crate::db::{accounts, sessions, tenants};
 use crate::domain::{Email, Locale, Role};
 
@@ -28,9 +31,28 @@ pub fn lock_duration(failures: i32) -> Duration {
     (FIRST_LOCK * 2_i32.pow(doublings)).min(LONGEST_LOCK)
 }
 
+/// A new session: its token goes into the session cookie, the role decides the start page.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub token: String,
+    pub account_id: Uuid,
+    pub role: Role,
+}
+
+/// Starts a session for the account (in the caller's transaction, if any).
+pub async fn start(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    account_id: Uuid,
+    role: Role,
+) -> Result<SignedIn> {
+    let secret = token::random_token();
+    sessions::create(db, token::hash(&secret), account_id, state.clock.now()).await?;
+    Ok(SignedIn { token: secret, account_id, role })
+}
+
 pub enum LoginOutcome {
-    /// Signed in; the token goes into the session cookie.
-    SignedIn { token: String, role: Role },
+    SignedIn(SignedIn),
     /// Wrong e-mail, wrong password, locked or disabled: deliberately indistinguishable.
     Rejected,
     /// Too many password checks at once.
@@ -42,7 +64,7 @@ pub async fn login(
     email: &str,
     password: &SecretString,
     ip: Option<String>,
-) -> anyhow::Result<LoginOutcome> {
+) -> Result<LoginOutcome> {
     let now = state.clock.now();
     let answer_not_before = tokio::time::Instant::now() + REFUSAL_FLOOR;
     let email = Email::parse(email).ok();
@@ -65,7 +87,7 @@ pub async fn login(
     match (account, verified) {
         (Some(account), true) => {
             accounts::record_success(&state.db, account.id, now).await?;
-            let token = sessions::create(&state.db, account.id, now).await?;
+            let signed_in = start(&state.db, state, account.id, account.role).await?;
             audit::record(
                 &state.db,
                 state,
@@ -75,8 +97,7 @@ pub async fn login(
                 None,
             )
             .await?;
-            let role = Role::parse(&account.role).unwrap_or(Role::Receptionist);
-            Ok(LoginOutcome::SignedIn { token, role })
+            Ok(LoginOutcome::SignedIn(signed_in))
         }
         (Some(account), false) => {
             let was_usable = !account.disabled && account.locked_until.is_none_or(|u| u <= now);
@@ -117,12 +138,8 @@ pub async fn login(
     }
 }
 
-pub async fn logout(
-    state: &AppState,
-    principal: &Principal,
-    ip: Option<String>,
-) -> anyhow::Result<()> {
-    sessions::delete_by_hash(&state.db, &principal.session_hash).await?;
+pub async fn logout(state: &AppState, principal: &Principal, ip: Option<String>) -> Result<()> {
+    sessions::delete(&state.db, &principal.session_hash).await?;
     let actor = Actor::from_principal(principal, ip);
     let tenant = principal.tenant.as_ref().map(|t| t.id);
     audit::record(&state.db, state, &actor, tenant, "logout", None).await?;
@@ -131,15 +148,15 @@ pub async fn logout(
 
 /// The principal behind a session token, if the session is still valid. Expired sessions
 /// are deleted on sight.
-pub async fn resolve(state: &AppState, token: &str) -> anyhow::Result<Option<Arc<Principal>>> {
+pub async fn resolve(state: &AppState, secret: &str) -> Result<Option<Arc<Principal>>> {
     let now = state.clock.now();
-    let Some((session, account)) = sessions::find(&state.db, token).await? else {
+    let Some((session, account)) = sessions::find(&state.db, &token::hash(secret)).await? else {
         return Ok(None);
     };
     let expired =
         now - session.last_seen_at >= IDLE_TIMEOUT || now - session.created_at >= ABSOLUTE_TIMEOUT;
     if expired || account.disabled {
-        sessions::delete_by_hash(&state.db, &session.id_hash).await?;
+        sessions::delete(&state.db, &session.id_hash).await?;
         return Ok(None);
     }
     if now - session.last_seen_at >= TOUCH_INTERVAL {
@@ -154,14 +171,11 @@ pub async fn resolve(state: &AppState, token: &str) -> anyhow::Result<Option<Arc
         }),
         None => None,
     };
-    let Some(role) = Role::parse(&account.role) else {
-        anyhow::bail!("account {} has an unknown role {:?}", account.id, account.role);
-    };
     Ok(Some(Arc::new(Principal {
         account_id: account.id,
         email: account.email,
         display_name: account.display_name,
-        role,
+        role: account.role,
         locale: account.locale.as_deref().and_then(Locale::parse),
         tenant,
         session_hash: session.id_hash,

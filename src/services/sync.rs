@@ -13,12 +13,12 @@ use super::availability::{
     UserError, differs, history_entry, row_from_error, row_from_items, visibly_differs,
 };
 use super::provider_registry::ConnectionProblem;
-use super::{AppState, rules};
+use super::{AppState, Error, Result, TenantScope, rules};
 use crate::db::entities::{availability, sync_run};
-use crate::db::leases::{self, Claim, Finish};
-use crate::db::{TenantScope, availability as stored, directory, sync_runs, tenants};
-use crate::domain::Email;
-use crate::domain::Locale;
+pub use crate::db::leases::Claim;
+use crate::db::leases::{self, Finish};
+use crate::db::{availability as stored, directory, sync_runs, tenants};
+use crate::domain::{Email, ErrorCode, FailureReason, Locale, SyncOutcome};
 use crate::i18n::messages;
 use crate::providers::{ProviderError, TimeWindow};
 
@@ -38,7 +38,7 @@ const ADMIN_RETRY: Duration = Duration::minutes(5);
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
     pub tenant: Uuid,
-    pub outcome: &'static str,
+    pub outcome: SyncOutcome,
     pub users_read: usize,
     pub changed: usize,
     pub errors: usize,
@@ -54,9 +54,15 @@ pub struct SyncReport {
 /// the technical detail for logs.
 #[derive(Debug, Clone, Serialize)]
 pub struct TenantError {
-    pub code: String,
-    pub reason: String,
+    pub code: ErrorCode,
+    pub reason: FailureReason,
     pub message: String,
+}
+
+impl TenantError {
+    pub fn new(reason: FailureReason, message: String) -> TenantError {
+        TenantError { code: reason.code(), reason, message }
+    }
 }
 
 /// The lease was taken over mid-sync (this instance stalled beyond its lease): nothing was
@@ -72,45 +78,67 @@ pub struct SyncContext<'a> {
     pub lease: Duration,
 }
 
+/// Stored with the user's row; the English words, for the command line and the API.
 fn user_error(e: &ProviderError) -> UserError {
-    UserError {
-        code: e.code().as_str().to_owned(),
-        message: e.explain(messages(Locale::En)).problem.to_owned(),
-    }
-}
-
-fn tenant_error(e: &ProviderError) -> TenantError {
-    TenantError {
-        code: e.code().as_str().to_owned(),
-        reason: e.reason().to_owned(),
-        message: e.to_string(),
-    }
+    UserError { code: e.code(), message: messages(Locale::En).explain(e.reason()).problem.into() }
 }
 
 fn connection_error(p: &ConnectionProblem) -> TenantError {
-    let reason = match p {
-        ConnectionProblem::NotConfigured => "not_configured",
-        ConnectionProblem::Unreadable(_) => "secret_unreadable",
-        ConnectionProblem::Invalid(_) => "connection_invalid",
-    };
-    TenantError { code: "auth_failed".into(), reason: reason.into(), message: p.to_string() }
+    TenantError::new(p.reason(), p.to_string())
+}
+
+/// Claims up to `limit` due tenants for this instance, each for `lease`.
+pub async fn claim_due(
+    state: &AppState,
+    instance: &str,
+    lease: Duration,
+    limit: u64,
+) -> Result<Vec<Claim>> {
+    let now = state.clock.now();
+    Ok(leases::claim_due(&state.db, instance, now, now + lease, limit).await?)
+}
+
+/// Extends a claim by `lease` from now; false when another instance took the tenant over.
+pub async fn renew(
+    state: &AppState,
+    claim: Claim,
+    instance: &str,
+    lease: Duration,
+) -> Result<bool> {
+    Ok(leases::renew(&state.db, claim, instance, state.clock.now() + lease).await?)
+}
+
+/// Gives a claim back unfinished (shutdown): the tenant is due again at once.
+pub async fn release(state: &AppState, claim: Claim, instance: &str) -> Result<()> {
+    Ok(leases::release(&state.db, claim, instance).await?)
+}
+
+/// Syncs one tenant now, outside the scheduler (`calbridge sync --once`). Refused while
+/// another instance is syncing it.
+pub async fn run_once(state: &AppState, scope: TenantScope, instance: &str) -> Result<SyncReport> {
+    let lease = Duration::minutes(10);
+    let now = state.clock.now();
+    let claim = leases::claim_now(&state.db, scope.tenant_id(), instance, now, now + lease)
+        .await?
+        .ok_or(Error::Busy)?;
+    run(SyncContext { state, claim, instance, lease }).await
 }
 
 /// Runs one sync of the claimed tenant. Only storage failures and a lost lease are errors;
 /// everything Microsoft does wrong is an outcome, recorded and scheduled around.
-pub async fn run(ctx: SyncContext<'_>) -> anyhow::Result<SyncReport> {
+pub async fn run(ctx: SyncContext<'_>) -> Result<SyncReport> {
     let SyncContext { state, claim, instance, lease } = ctx;
     let clock = &state.clock;
     let started = clock.now();
     let timer = Instant::now();
-    let scope = TenantScope::for_cli(claim.tenant_id);
+    let scope = TenantScope::new(claim.tenant_id);
     let tenant = tenants::get(&state.db, scope).await?;
     let rules = rules::parse(tenant.id, tenant.rules_json.as_deref());
     let users: Vec<_> =
         directory::list(&state.db, scope).await?.into_iter().filter(|u| u.sync_enabled).collect();
     let mut report = SyncReport {
         tenant: tenant.id,
-        outcome: "ok",
+        outcome: SyncOutcome::Ok,
         users_read: 0,
         changed: 0,
         errors: 0,
@@ -132,7 +160,7 @@ pub async fn run(ctx: SyncContext<'_>) -> anyhow::Result<SyncReport> {
     if let (Some(provider), false) = (provider, users.is_empty()) {
         let emails: Vec<Email> = users.iter().filter_map(|u| Email::parse(&u.email).ok()).collect();
         let window = TimeWindow::new(started - WINDOW_BEFORE, started + WINDOW_AFTER)
-            .expect("37 hours is a valid window");
+            .map_err(anyhow::Error::from)?;
         let outcome = provider.read_calendars(&emails, window).await;
         report.http_requests = outcome.stats.http_requests;
         report.throttled = outcome.stats.throttled_responses;
@@ -142,7 +170,7 @@ pub async fn run(ctx: SyncContext<'_>) -> anyhow::Result<SyncReport> {
                     retry_after = Duration::from_std(*wait).ok();
                 }
                 tracing::warn!(tenant = %tenant.id, error = %e, "tenant sync failed");
-                report.error = Some(tenant_error(&e));
+                report.error = Some(TenantError::new(e.reason(), e.to_string()));
             }
             Ok(calendars) => {
                 let now = clock.now();
@@ -198,7 +226,7 @@ pub async fn run(ctx: SyncContext<'_>) -> anyhow::Result<SyncReport> {
                     report.write_ms = writing.elapsed().as_millis() as u64;
                 }
                 if report.errors > 0 {
-                    report.outcome = "partial";
+                    report.outcome = SyncOutcome::Partial;
                 }
             }
         }
@@ -216,10 +244,10 @@ pub async fn record_failure(
     instance: &str,
     started: DateTime<Utc>,
     error: TenantError,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let mut report = SyncReport {
         tenant: claim.tenant_id,
-        outcome: "failed",
+        outcome: SyncOutcome::Failed,
         users_read: 0,
         changed: 0,
         errors: 0,
@@ -241,7 +269,7 @@ async fn conclude(
     started: DateTime<Utc>,
     report: &mut SyncReport,
     retry_after: Option<Duration>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let finished = state.clock.now();
     let interval = Duration::from_std(state.config.sync_interval).unwrap_or(Duration::seconds(60));
     let failures =
@@ -257,8 +285,8 @@ async fn conclude(
             succeeded: true,
         },
         Some(error) => {
-            report.outcome = "failed";
-            let needs_admin = matches!(error.code.as_str(), "auth_failed" | "access_denied");
+            report.outcome = SyncOutcome::Failed;
+            let needs_admin = error.reason.needs_admin();
             let failures = failures + 1;
             let backoff =
                 (interval * 2_i32.pow((failures - 1).clamp(0, 10) as u32)).min(LONGEST_BACKOFF);
@@ -276,7 +304,7 @@ async fn conclude(
                 consecutive_failures: failures,
                 breaker_open_until: breaker,
                 needs_admin_action: needs_admin,
-                error: Some((error.reason.clone(), error.message.clone())),
+                error: Some((error.reason, error.message.clone())),
                 ran_at: finished,
                 succeeded: false,
             }
@@ -285,7 +313,7 @@ async fn conclude(
     // The schedule and the run's record land together, or not at all.
     let txn = state.db.begin().await?;
     if !leases::finish(&txn, claim, instance, finish).await? {
-        return Err(LeaseLost(claim.tenant_id).into());
+        return Err(anyhow::Error::new(LeaseLost(claim.tenant_id)).into());
     }
     sync_runs::record(
         &txn,
@@ -301,8 +329,8 @@ async fn conclude(
             http_requests: report.http_requests as i32,
             throttled: report.throttled as i32,
             errors: report.errors as i32,
-            outcome: report.outcome.to_owned(),
-            error_code: report.error.as_ref().map(|e| e.code.clone()),
+            outcome: report.outcome,
+            error_code: report.error.as_ref().map(|e| e.code),
             error_message: report.error.as_ref().map(|e| e.message.clone()),
         },
     )
@@ -320,10 +348,10 @@ async fn write_fenced(
     lease_until: DateTime<Utc>,
     rows: &[availability::Model],
     history: Vec<crate::db::entities::availability_history::Model>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let txn = state.db.begin().await?;
     if !leases::renew(&txn, claim, instance, lease_until).await? {
-        return Err(LeaseLost(claim.tenant_id).into());
+        return Err(anyhow::Error::new(LeaseLost(claim.tenant_id)).into());
     }
     stored::upsert(&txn, rows, stored::Guard::NotOlder).await?;
     stored::append_history(&txn, history).await?;

@@ -1,10 +1,17 @@
-//! Creating and reading tenants.
+//! Creating and reading tenants: the operator's console, a tenant's page and dashboard.
 
+use chrono::{DateTime, Utc};
+use sea_orm::prelude::Uuid;
+
+use super::health::SyncStatus;
 use super::validation::{optional_phone, optional_text, required_text};
-use super::{Actor, AppState, FieldErrors, Invalid, audit};
-use crate::db::entities::tenant;
+use super::{Actor, AppState, Error, FieldErrors, Invalid, Result, TenantScope, audit};
+use super::{accounts, health, invites};
 use crate::db::tenants::{self, NewTenant};
-use crate::domain::tenant::{DEFAULT_TIMEZONE, MAX_LICENCES, parse_cvr, parse_timezone};
+use crate::db::{directory, entities::tenant};
+use crate::domain::tenant::{
+    DEFAULT_TIMEZONE, MAX_LICENCES, TenantState, parse_cvr, parse_timezone,
+};
 use crate::domain::{Email, Locale};
 
 /// A new tenant as typed in a form or on the command line.
@@ -20,18 +27,56 @@ pub struct TenantInput {
     pub locale: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TenantError {
-    #[error("{0}")]
-    Invalid(FieldErrors),
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
+/// A tenant as the operator sees it in lists.
+#[derive(Debug, Clone)]
+pub struct TenantRow {
+    pub id: Uuid,
+    pub name: String,
+    pub state: TenantState,
+    pub licences: i32,
+    pub users: i64,
+    pub enabled_users: i64,
+    pub locale: String,
+    pub timezone: String,
+    pub created_at: DateTime<Utc>,
+    pub sync: SyncStatus,
 }
 
-impl From<sea_orm::DbErr> for TenantError {
-    fn from(e: sea_orm::DbErr) -> TenantError {
-        TenantError::Other(e.into())
-    }
+/// Everything stored about a tenant, for its page.
+#[derive(Debug, Clone)]
+pub struct TenantDetail {
+    pub id: Uuid,
+    pub name: String,
+    pub state: TenantState,
+    pub cvr: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub licences: i32,
+    pub users: i64,
+    pub enabled_users: i64,
+    pub timezone: String,
+    pub locale: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The operator's page of one tenant.
+#[derive(Debug, Clone)]
+pub struct TenantPage {
+    pub tenant: TenantDetail,
+    pub accounts: Vec<accounts::AccountRow>,
+    pub invites: Vec<invites::InviteRow>,
+}
+
+/// A tenant member's start page.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub onboarding: bool,
+    pub users: usize,
+    pub synced: usize,
+    pub licences: i32,
+    pub team: usize,
+    pub sync: SyncStatus,
 }
 
 fn validate(input: &TenantInput) -> Result<NewTenant, FieldErrors> {
@@ -98,12 +143,8 @@ fn validate(input: &TenantInput) -> Result<NewTenant, FieldErrors> {
     })
 }
 
-pub async fn create(
-    state: &AppState,
-    actor: &Actor,
-    input: &TenantInput,
-) -> Result<tenant::Model, TenantError> {
-    let new = validate(input).map_err(TenantError::Invalid)?;
+pub async fn create(state: &AppState, actor: &Actor, input: &TenantInput) -> Result<Uuid> {
+    let new = validate(input).map_err(Error::Invalid)?;
     let created = tenants::create(&state.db, new, state.clock.now()).await?;
     audit::record(
         &state.db,
@@ -114,7 +155,85 @@ pub async fn create(
         Some(created.name.clone()),
     )
     .await?;
-    Ok(created)
+    Ok(created.id)
+}
+
+/// The scope of an existing tenant, for the command line (which acts in every tenant).
+pub async fn operator_scope(state: &AppState, id: Uuid) -> Result<TenantScope> {
+    let found = tenants::find(&state.db, id).await?.ok_or(Error::NotFound)?;
+    Ok(TenantScope::new(found.id))
+}
+
+/// Every tenant with its users and sync status, by name.
+pub async fn list(state: &AppState) -> Result<Vec<TenantRow>> {
+    let statuses = health::overview(state).await?;
+    let rows = tenants::list_all(&state.db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|summary| {
+            let t = summary.tenant;
+            TenantRow {
+                sync: statuses.get(&t.id).copied().unwrap_or(SyncStatus::Unconfigured),
+                id: t.id,
+                name: t.name,
+                state: t.state,
+                licences: t.licences,
+                users: summary.users,
+                enabled_users: summary.enabled_users,
+                locale: t.locale,
+                timezone: t.timezone,
+                created_at: t.created_at,
+            }
+        })
+        .collect())
+}
+
+async fn detail(state: &AppState, tenant: tenant::Model) -> Result<TenantDetail> {
+    let (users, enabled_users) = tenants::user_counts(&state.db, Some(tenant.id))
+        .await?
+        .get(&tenant.id)
+        .copied()
+        .unwrap_or((0, 0));
+    Ok(TenantDetail {
+        id: tenant.id,
+        name: tenant.name,
+        state: tenant.state,
+        cvr: tenant.cvr,
+        contact_name: tenant.contact_name,
+        contact_email: tenant.contact_email,
+        contact_phone: tenant.contact_phone,
+        licences: tenant.licences,
+        users,
+        enabled_users,
+        timezone: tenant.timezone,
+        locale: tenant.locale,
+        created_at: tenant.created_at,
+    })
+}
+
+/// The operator's page of one tenant: its details, accounts and open invitations.
+pub async fn page(state: &AppState, scope: TenantScope) -> Result<TenantPage> {
+    let tenant = tenants::find(&state.db, scope.tenant_id()).await?.ok_or(Error::NotFound)?;
+    Ok(TenantPage {
+        tenant: detail(state, tenant).await?,
+        accounts: accounts::in_tenant(state, scope).await?,
+        invites: invites::open(state, scope).await?,
+    })
+}
+
+/// What a tenant member sees first.
+pub async fn dashboard(state: &AppState, scope: TenantScope) -> Result<Dashboard> {
+    let tenant = tenants::get(&state.db, scope).await?;
+    let users = directory::list(&state.db, scope).await?;
+    let sync = health::status(state, scope).await?;
+    Ok(Dashboard {
+        onboarding: tenant.state == TenantState::Onboarding,
+        synced: users.iter().filter(|u| u.sync_enabled).count(),
+        users: users.len(),
+        licences: tenant.licences,
+        team: accounts::in_tenant(state, scope).await?.len(),
+        sync,
+    })
 }
 
 #[cfg(test)]

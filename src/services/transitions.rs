@@ -8,7 +8,7 @@ use sea_orm::TransactionTrait;
 use sea_orm::prelude::Uuid;
 
 use super::availability::{differs, history_entry, reevaluate, visibly_differs};
-use super::{AppState, rules};
+use super::{AppState, Result, rules};
 use crate::availability::AvailabilityRules;
 use crate::db::{availability as stored, tenants};
 
@@ -21,7 +21,7 @@ const BATCH: u64 = 20_000;
 /// a row is only replaced while its items are the ones evaluated, so a sync that lands
 /// meanwhile always wins. History is appended after the commit, so that the flip itself is
 /// not delayed by it; a crash in between loses those history entries, not the state.
-pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<usize> {
     let txn = state.db.begin().await?;
     let due = stored::due(&txn, now, BATCH).await?;
     if due.is_empty() {
@@ -53,4 +53,9 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usi
     // The flips are visible now; the history follows, outside the critical moment.
     stored::append_history(&state.db, history).await?;
     Ok(rows.len())
+}
+
+/// The earliest pending change of any tenant, so the timer knows how long it may sleep.
+pub async fn next_change(state: &AppState) -> Result<Option<DateTime<Utc>>> {
+    Ok(stored::next_change(&state.db).await?)
 }

@@ -5,6 +5,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::auth::Denied;
+use crate::services;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not signed in")]
@@ -19,13 +22,32 @@ pub enum AppError {
     CrossSite,
     #[error("the service is busy")]
     Busy,
+    /// A use case refused the input and the handler had no form to show it on.
+    #[error("refused: {0}")]
+    Refused(StatusCode),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
-impl From<sea_orm::DbErr> for AppError {
-    fn from(e: sea_orm::DbErr) -> AppError {
-        AppError::Internal(anyhow::Error::new(e).context("database query"))
+/// The one mapping from what a use case says to what the browser gets.
+impl From<services::Error> for AppError {
+    fn from(e: services::Error) -> AppError {
+        match e {
+            services::Error::NotFound | services::Error::Unusable => AppError::NotFound,
+            services::Error::Busy => AppError::Busy,
+            services::Error::Invalid(_) => AppError::Refused(StatusCode::UNPROCESSABLE_ENTITY),
+            services::Error::Conflict(_) => AppError::Refused(StatusCode::CONFLICT),
+            services::Error::Internal(cause) => AppError::Internal(cause),
+        }
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(d: Denied) -> AppError {
+        match d {
+            Denied::NotSignedIn => AppError::Unauthenticated,
+            Denied::WrongRole => AppError::Forbidden,
+        }
     }
 }
 
@@ -36,6 +58,7 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::Csrf | AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Refused(status) => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -7,13 +7,13 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 
+use super::cookies::{self, cookie, removal};
 use super::error::AppError;
+use super::extract::RequestContext;
 use super::views::error_page;
 use crate::auth::csrf::{self, Binding};
-use crate::auth::principal::RequestContext;
-use crate::auth::session::{cookie, pre_session_cookie_name, removal_cookie, session_cookie_name};
 use crate::auth::token;
 use crate::domain::Locale;
 use crate::services::{AppState, sessions};
@@ -21,11 +21,11 @@ use crate::services::{AppState, sessions};
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
                    form-action 'self'; frame-ancestors 'none'";
-/// Cookie that remembers a language picked on the sign-in page.
-const LANG_COOKIE: &str = "calbridge_lang";
-
-fn state_of(req: &ServiceRequest) -> web::Data<AppState> {
-    req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone()
+/// The shared state; `startup` registers it on every app, so its absence is a wiring bug.
+fn state_of(req: &ServiceRequest) -> Result<web::Data<AppState>, actix_web::Error> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")).into())
 }
 
 /// Paths whose tail is a secret (invite links) are logged without it.
@@ -39,7 +39,7 @@ pub async fn security_headers(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let secure = state_of(&req).config.secure_cookies();
+    let secure = state_of(&req)?.config.secure_cookies();
     let method = req.method().clone();
     let path = loggable_path(req.path()).to_owned();
     let mut res = next.call(req).await?;
@@ -125,8 +125,9 @@ fn replace_keeping_cookies(
     res: ServiceResponse<BoxBody>,
     mut with: HttpResponse,
 ) -> ServiceResponse<BoxBody> {
-    for cookie in res.response().cookies() {
-        with.add_cookie(&cookie).ok();
+    let kept: Vec<_> = res.response().cookies().collect();
+    if let Err(e) = cookies::set(&mut with, &kept) {
+        with = e.error_response();
     }
     res.into_response(with)
 }
@@ -183,7 +184,7 @@ fn resolve_locale(req: &ServiceRequest, preferred: Option<Locale>) -> Locale {
     if let Some(l) = preferred {
         return l;
     }
-    if let Some(l) = req.cookie(LANG_COOKIE).and_then(|c| Locale::parse(c.value())) {
+    if let Some(l) = req.cookie(cookies::LANG).and_then(|c| Locale::parse(c.value())) {
         return l;
     }
     req.headers()
@@ -199,10 +200,10 @@ pub async fn request_context(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = state_of(&req);
+    let state = state_of(&req)?;
     let secure = state.config.secure_cookies();
-    let session_name = session_cookie_name(secure);
-    let pre_name = pre_session_cookie_name(secure);
+    let session_name = cookies::session_name(secure);
+    let pre_name = cookies::pre_session_name(secure);
 
     let mut stale_session = false;
     let principal = match req.cookie(session_name) {
@@ -211,7 +212,7 @@ pub async fn request_context(
                 stale_session = found.is_none();
                 found
             }
-            Err(e) => return Ok(req.error_response(AppError::Internal(e))),
+            Err(e) => return Ok(req.error_response(AppError::from(e))),
         },
         None => None,
     };
@@ -235,16 +236,19 @@ pub async fn request_context(
     let locale =
         resolve_locale(&req, lang_choice.or(principal.as_ref().and_then(|p| p.preferred_locale())));
     let ip = req.peer_addr().map(|a| a.ip().to_string());
-    let origin = {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
+    let base_url = match &state.config.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
     };
     req.extensions_mut().insert(RequestContext {
         locale,
         csrf_token,
         principal: principal.clone(),
         ip,
-        origin,
+        base_url,
     });
 
     if !is_safe(req.method()) && !req.path().starts_with("/api/") {
@@ -269,16 +273,21 @@ pub async fn request_context(
 
     let mut res = next.call(req).await?.map_into_boxed_body();
     let signed_in_now = res.response().cookies().any(|c| c.name() == session_name);
+    let mut extra = Vec::new();
     if let Some(pre) = new_pre.filter(|_| principal.is_none() && !signed_in_now) {
-        res.response_mut().add_cookie(&cookie(pre_name, pre, secure)).ok();
+        extra.push(cookie(pre_name, pre, secure));
     }
     if stale_session && !signed_in_now {
-        res.response_mut().add_cookie(&removal_cookie(session_name, secure)).ok();
+        extra.push(removal(session_name, secure));
     }
     if let Some(lang) = lang_choice {
-        let mut c = cookie(LANG_COOKIE, lang.code().to_owned(), secure);
+        let mut c = cookie(cookies::LANG, lang.code().to_owned(), secure);
         c.set_http_only(false);
-        res.response_mut().add_cookie(&c).ok();
+        extra.push(c);
+    }
+    if let Err(e) = cookies::set(res.response_mut(), &extra) {
+        let (req, _) = res.into_parts();
+        return Ok(ServiceResponse::new(req, e.error_response()));
     }
     Ok(res)
 }

@@ -1,7 +1,9 @@
 //! The portal over HTTP: one route table, thin handlers, askama views.
 
 pub mod assets;
+pub mod cookies;
 pub mod error;
+pub mod extract;
 pub mod handlers;
 pub mod middleware;
 pub mod views;

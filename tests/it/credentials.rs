@@ -1,7 +1,6 @@
 //! Client secrets: validated, encrypted per tenant, rotatable, never shown or logged.
 
 use calbridge::secrets::{Keyring, MasterKey, SecretField};
-use calbridge::services::credentials;
 use sea_orm::EntityTrait;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -65,10 +64,13 @@ async fn set_graph_stores_only_ciphertext_and_never_prints_the_secret() {
     let plain =
         app.state.keyring.decrypt(&tenant, SecretField::GraphClientSecret, &ciphertext).unwrap();
     assert_eq!(plain.expose_secret(), SECRET);
-    let settings =
-        credentials::graph_settings(&app.state, tenant_scope(tenant)).await.unwrap().unwrap();
-    assert_eq!(settings.summary.directory_id, DIRECTORY);
-    assert_eq!(settings.client_secret.expose_secret(), SECRET);
+    // The sync path decrypts it into a working provider.
+    let provider = app
+        .state
+        .providers
+        .for_tenant(&app.state.db, &app.state.keyring, tenant_scope(tenant))
+        .await;
+    assert!(provider.is_ok(), "{provider:?}");
 
     // Nor does the audit trail hold it.
     let audit = format!("{:?}", calbridge::db::audit::list_all(&app.state.db, 100).await.unwrap());
@@ -97,12 +99,12 @@ async fn a_ciphertext_copied_to_another_tenant_does_not_decrypt() {
     use sea_orm::ActiveValue::Set;
     let planted = calbridge::db::entities::provider_config::ActiveModel {
         tenant_id: Set(b),
-        kind: Set("graph".into()),
+        kind: Set(calbridge::domain::provider::ProviderKind::Graph),
         directory_id: Set(Some(DIRECTORY.into())),
         client_id: Set(Some(CLIENT.into())),
         client_secret_ciphertext: Set(Some(stolen)),
         secret_expires_on: Set(None),
-        detail_level: Set("full".into()),
+        detail_level: Set(calbridge::domain::provider::DetailLevel::Full),
         ews_url: Set(None),
         ews_username: Set(None),
         ews_password_ciphertext: Set(None),
@@ -110,7 +112,15 @@ async fn a_ciphertext_copied_to_another_tenant_does_not_decrypt() {
         updated_at: Set(chrono::Utc::now()),
     };
     sea_orm::ActiveModelTrait::insert(planted, &app.state.db).await.unwrap();
-    assert!(credentials::graph_settings(&app.state, tenant_scope(b)).await.is_err());
+    let refused =
+        app.state.providers.for_tenant(&app.state.db, &app.state.keyring, tenant_scope(b)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(calbridge::services::provider_registry::ConnectionProblem::Unreadable(_))
+        ),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]

@@ -164,7 +164,7 @@ async fn tenant_admins_invite_and_revoke_in_their_own_tenant() {
     let team = admin.get("/team").await;
     assert!(team.body.contains("desk@hansen.dk"));
     let invite =
-        calbridge::services::invites::list_open(&app.state, crate::support::tenant_scope(tenant))
+        calbridge::services::invites::open(&app.state, crate::support::tenant_scope(tenant))
             .await
             .unwrap()
             .remove(0);

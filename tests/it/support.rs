@@ -144,7 +144,7 @@ impl TestApp {
             locale: Some(locale.into()),
             ..Default::default()
         };
-        services::tenants::create(&self.state, &Actor::command_line(), &input).await.unwrap().id
+        services::tenants::create(&self.state, &Actor::command_line(), &input).await.unwrap()
     }
 
     pub async fn create_operator(&self, email: &str) {
@@ -166,7 +166,7 @@ impl TestApp {
             password: SecretString::from(PASSWORD),
             password_repeat: SecretString::from(PASSWORD),
         };
-        services::invites::accept(&self.state, &token, acceptance, None).await.unwrap().id
+        services::invites::accept(&self.state, &token, acceptance, None).await.unwrap().account_id
     }
 
     pub async fn add_user(&self, tenant: Uuid, email: &str) -> Uuid {

@@ -21,7 +21,6 @@ async fn another_tenants_objects_answer_404_on_every_route() {
     )
     .await
     .unwrap()
-    .invite
     .id;
     app.create_member(b, "admin@beta.dk", "tenant_admin").await;
 
@@ -55,7 +54,7 @@ async fn another_tenants_objects_answer_404_on_every_route() {
     let user = services::directory::get(&app.state, tenant_scope(a), a_user).await.unwrap();
     assert_eq!(user.display_name, None);
     assert!(!user.sync_enabled);
-    let open = services::invites::list_open(&app.state, tenant_scope(a)).await.unwrap();
+    let open = services::invites::open(&app.state, tenant_scope(a)).await.unwrap();
     assert_eq!(open.len(), 1);
     let reception = app.browser();
     assert_eq!(reception.login("reception@alfa.dk", PASSWORD).await.status, 303);

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "accounts")]
 pub struct Model {
@@ -8,7 +10,7 @@ pub struct Model {
     /// Lower-cased; one account per address across the whole service.
     pub email: String,
     pub display_name: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub tenant_id: Option<Uuid>,
     pub password_hash: String,
     pub locale: Option<String>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{AvailabilityState, ErrorCode};
+
 /// The current availability of one directory user, and the calendar items it was computed
 /// from (so transitions can be re-evaluated without asking Microsoft again).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +11,7 @@ pub struct Model {
     pub user_id: Uuid,
     pub tenant_id: Uuid,
     pub available: bool,
-    pub state: String,
+    pub state: AvailabilityState,
     pub until: Option<DateTimeUtc>,
     pub next_change_at: Option<DateTimeUtc>,
     /// The appointment the receptionist may see; never a private item's subject or location.
@@ -22,7 +24,7 @@ pub struct Model {
     pub observed_at: DateTimeUtc,
     /// When the items were last read from the calendar.
     pub synced_at: Option<DateTimeUtc>,
-    pub sync_error_code: Option<String>,
+    pub sync_error_code: Option<ErrorCode>,
     pub sync_error_message: Option<String>,
 }
 

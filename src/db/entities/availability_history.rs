@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::AvailabilityState;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "availability_history")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub user_id: Uuid,
     pub at: DateTimeUtc,
     pub available: bool,
-    pub state: String,
+    pub state: AvailabilityState,
     pub until: Option<DateTimeUtc>,
     pub appointment_json: Option<String>,
 }

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "invites")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub token_hash: String,
     pub tenant_id: Uuid,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub invited_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,

@@ -1,17 +1,19 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::provider::{DetailLevel, ProviderKind};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "provider_configs")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub tenant_id: Uuid,
-    pub kind: String,
+    pub kind: ProviderKind,
     pub directory_id: Option<String>,
     pub client_id: Option<String>,
     /// AES-256-GCM ciphertext with its key id; never plaintext.
     pub client_secret_ciphertext: Option<String>,
     pub secret_expires_on: Option<Date>,
-    pub detail_level: String,
+    pub detail_level: DetailLevel,
     pub ews_url: Option<String>,
     pub ews_username: Option<String>,
     /// AES-256-GCM ciphertext with its key id; never plaintext.

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{ErrorCode, SyncOutcome};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sync_runs")]
 pub struct Model {
@@ -16,9 +18,8 @@ pub struct Model {
     pub http_requests: i32,
     pub throttled: i32,
     pub errors: i32,
-    /// `ok`, `partial` (some mailboxes failed), `failed`, or `lease_lost`.
-    pub outcome: String,
-    pub error_code: Option<String>,
+    pub outcome: SyncOutcome,
+    pub error_code: Option<ErrorCode>,
     pub error_message: Option<String>,
 }
 

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::FailureReason;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sync_states")]
 pub struct Model {
@@ -13,7 +15,8 @@ pub struct Model {
     pub consecutive_failures: i32,
     pub breaker_open_until: Option<DateTimeUtc>,
     pub needs_admin_action: bool,
-    pub last_error_code: Option<String>,
+    /// Why the last sync failed, if it did.
+    pub last_error_code: Option<FailureReason>,
     pub last_error_message: Option<String>,
     pub last_run_at: Option<DateTimeUtc>,
     pub last_success_at: Option<DateTimeUtc>,

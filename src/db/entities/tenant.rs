@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::tenant::TenantState;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tenants")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub licences: i32,
     pub timezone: String,
     pub locale: String,
-    pub state: String,
+    pub state: TenantState,
     /// Availability rules as JSON; absent means the product's defaults.
     pub rules_json: Option<String>,
     pub created_at: DateTimeUtc,

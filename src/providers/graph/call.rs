@@ -7,30 +7,21 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
 use super::GraphProvider;
+use super::exchange::{MailboxResult, Plan, Reply, Sent};
 use super::progress::Progress;
 use super::requests::{BATCH_LIMIT, Job, MailboxIndex, batch_item};
-use super::transport::{CallCounters, Received, TransportError};
+use super::transport::{CallCounters, TransportError};
 use super::wire::BatchRequest;
 use crate::domain::Email;
-use crate::domain::calendar::CalendarItem;
 use crate::providers::error::ProviderError;
 use crate::providers::{MailboxCalendar, ReadOutcome, TimeWindow};
-
-pub(super) type MailboxResult = Result<Vec<CalendarItem>, ProviderError>;
-
-/// What does not change during a call.
-pub(super) struct Plan {
-    pub addresses: Vec<String>,
-    pub window: TimeWindow,
-    pub batch_url: String,
-}
 
 pub async fn read(
     provider: &GraphProvider,
@@ -136,19 +127,6 @@ async fn sleep_until(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,
     }
-}
-
-pub(super) enum Reply {
-    Token(ProviderError),
-    Transport(Arc<TransportError>),
-    Received(Received),
-}
-
-pub(super) struct Sent {
-    pub jobs: Vec<Job>,
-    pub token_generation: u64,
-    pub reply: Reply,
-    pub elapsed: Duration,
 }
 
 async fn send_batch(

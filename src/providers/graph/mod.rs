@@ -5,6 +5,7 @@
 //! free/busy sync of 400 mailboxes is one HTTP request.
 
 mod call;
+mod exchange;
 mod items;
 mod progress;
 mod requests;
@@ -24,6 +25,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::SecretString;
 
 use super::{CalendarProvider, ReadOutcome, TimeWindow};
+use crate::clock::Clock;
 use crate::domain::Email;
 use retry::RetryPolicy;
 use token::TokenSource;
@@ -34,14 +36,7 @@ pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
 /// The app-only scope for Microsoft Graph: "whatever application permissions were consented".
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
-/// How much of each appointment the tenant lets calbridge read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailLevel {
-    /// Times and show-as only (`Calendars.ReadBasic` is enough): least privilege.
-    FreeBusy,
-    /// Also subject and location, for the receptionist (`Calendars.Read`).
-    Full,
-}
+pub use crate::domain::provider::DetailLevel;
 
 /// Limits and timings; the defaults are what production uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +86,8 @@ pub struct GraphSettings {
     pub client_secret: SecretString,
     pub detail: DetailLevel,
     pub tunables: Tunables,
+    /// Reads "now" for `Retry-After` dates.
+    pub clock: Clock,
 }
 
 impl GraphSettings {
@@ -109,6 +106,7 @@ impl GraphSettings {
             client_secret,
             detail,
             tunables: Tunables::default(),
+            clock: Clock::system(),
         }
     }
 
@@ -121,6 +119,11 @@ impl GraphSettings {
 
     pub fn with_tunables(mut self, tunables: Tunables) -> GraphSettings {
         self.tunables = tunables;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> GraphSettings {
+        self.clock = clock;
         self
     }
 }
@@ -157,6 +160,7 @@ pub struct GraphProvider {
     max_in_flight: usize,
     transport: Arc<Transport>,
     tokens: TokenSource,
+    clock: Clock,
 }
 
 impl fmt::Debug for GraphProvider {
@@ -190,6 +194,7 @@ impl GraphProvider {
             client_secret,
             detail,
             tunables,
+            clock,
         } = settings;
         let login = base(&login_url, "login")?;
         let graph_url = base(&graph_url, "Graph")?;
@@ -208,6 +213,7 @@ impl GraphProvider {
             client_secret,
             tunables.scope.clone(),
             tunables.token_refresh_margin,
+            clock.clone(),
         );
         Ok(GraphProvider {
             graph_url,
@@ -221,6 +227,7 @@ impl GraphProvider {
             max_in_flight: tunables.max_in_flight.max(1),
             transport: Arc::new(transport),
             tokens,
+            clock,
         })
     }
 

@@ -2,11 +2,10 @@
 //! regrouping after a refused request path, and when a failure is the whole tenant's.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use super::DetailLevel;
 use super::GraphProvider;
-use super::call::{MailboxResult, Plan, Reply, Sent};
+use super::exchange::{MailboxResult, Plan, Reply, Sent};
 use super::items;
 use super::requests::{
     Job, MailboxIndex, SCHEDULES_PER_REQUEST, Work, first_view_url, relative_next_link,
@@ -19,7 +18,9 @@ use super::verdict::{
 use super::wire::{
     BatchResponse, BatchResponseItem, EventPage, ScheduleResponse, describe_json_error,
 };
+use crate::clock::Clock;
 use crate::domain::calendar::CalendarItem;
+use crate::domain::provider::DetailLevel;
 use crate::providers::error::{AccessScope, AuthProblem, ErrorCode, ProviderError};
 
 /// A mailbox with more pages than this in one window is not a calendar anyone reads.
@@ -29,6 +30,7 @@ const MAX_PAGES: u32 = 500;
 pub(super) struct Progress<'a> {
     plan: &'a Plan,
     retry: RetryPolicy,
+    clock: Clock,
     results: Vec<Option<MailboxResult>>,
     /// A 403 without the access-policy marker: consent missing, unless other mailboxes work.
     suspect_denial: Vec<bool>,
@@ -73,6 +75,7 @@ impl<'a> Progress<'a> {
         Progress {
             plan,
             retry: provider.retry,
+            clock: provider.clock.clone(),
             results: (0..count).map(|_| None).collect(),
             suspect_denial: vec![false; count],
             successes: 0,
@@ -216,7 +219,7 @@ impl<'a> Progress<'a> {
                 }
                 let retry_after = received
                     .retry_after()
-                    .and_then(|value| parse_retry_after(value, SystemTime::now()));
+                    .and_then(|value| parse_retry_after(value, self.clock.now()));
                 let detail = graph_status_detail(status, &received.body);
                 for job in jobs {
                     let error =
@@ -327,7 +330,7 @@ impl<'a> Progress<'a> {
                 }
                 let retry_after = item
                     .header("Retry-After")
-                    .and_then(|value| parse_retry_after(&value, SystemTime::now()));
+                    .and_then(|value| parse_retry_after(&value, self.clock.now()));
                 let error = ProviderError::UpstreamUnavailable {
                     detail: graph_status_detail(status, &body),
                     source: None,

@@ -1,6 +1,8 @@
 //! When to try again: Graph's `Retry-After`, else exponential backoff with full jitter.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 /// Statuses Graph documents as "try again later".
 pub fn is_retryable_status(status: u16) -> bool {
@@ -33,15 +35,15 @@ impl RetryPolicy {
 
 /// Reads `Retry-After` as delta-seconds (Graph sends fractions such as `2.128`) or an
 /// HTTP-date. Nonsense (negative, NaN, unparsable) counts as absent.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<f64>() {
         return (seconds.is_finite() && seconds >= 0.0)
             .then(|| Duration::try_from_secs_f64(seconds).ok())
             .flatten();
     }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let at = DateTime::<Utc>::from(httpdate::parse_http_date(value).ok()?);
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -50,12 +52,13 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let epoch = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let now = DateTime::<Utc>::from(epoch);
         assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after(" 2.128 ", now), Some(Duration::from_millis(2128)));
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(5));
+        let later = httpdate::fmt_http_date(epoch + Duration::from_secs(5));
         assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(5)));
-        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(5));
+        let earlier = httpdate::fmt_http_date(epoch - Duration::from_secs(5));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         for bad in ["", "soon", "-1", "NaN", "inf", "1e400"] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad}");

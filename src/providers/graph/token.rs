@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use oauth2::basic::{
     BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse,
@@ -21,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use super::transport::{CallCounters, Transport, TransportError};
 use super::wire::{TokenErrorResponse, describe_json_error};
+use crate::clock::Clock;
 use crate::providers::error::{AuthProblem, ProviderError};
 
 /// When Microsoft leaves out `expires_in`, assume its usual lifetime of an hour.
@@ -72,6 +73,7 @@ pub struct TokenSource {
     refresh_margin: Duration,
     cache: tokio::sync::Mutex<Option<Cached>>,
     generations: std::sync::atomic::AtomicU64,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for TokenSource {
@@ -142,6 +144,7 @@ impl TokenSource {
         secret: SecretString,
         scope: String,
         refresh_margin: Duration,
+        clock: Clock,
     ) -> TokenSource {
         TokenSource {
             token_url,
@@ -151,6 +154,7 @@ impl TokenSource {
             refresh_margin,
             cache: tokio::sync::Mutex::new(None),
             generations: std::sync::atomic::AtomicU64::new(0),
+            clock,
         }
     }
 
@@ -243,7 +247,7 @@ impl TokenSource {
         let retry_after = seen
             .as_ref()
             .and_then(|(_, value)| value.as_deref())
-            .and_then(|value| parse_retry_after(value, SystemTime::now()));
+            .and_then(|value| parse_retry_after(value, self.clock.now()));
         let retryable = status.is_some_and(is_retryable_status);
         let unavailable = |detail: String| ProviderError::UpstreamUnavailable {
             detail: self.redact(&detail),

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::call::MailboxResult;
+use super::exchange::MailboxResult;
 use super::wire::{BatchResponseItem, GraphError, GraphErrorEnvelope};
 use crate::providers::error::{AccessScope, ErrorCode, ProviderError};
 

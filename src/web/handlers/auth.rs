@@ -4,13 +4,13 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
-use crate::auth::principal::RequestContext;
-use crate::auth::session::{cookie, pre_session_cookie_name, removal_cookie, session_cookie_name};
 use crate::domain::Role;
 use crate::i18n::messages;
 use crate::services::AppState;
 use crate::services::sessions::{self, LoginOutcome};
+use crate::web::cookies;
 use crate::web::error::AppResult;
+use crate::web::extract::RequestContext;
 use crate::web::see_other;
 use crate::web::views::auth::LoginView;
 use crate::web::views::{Page, render};
@@ -47,9 +47,9 @@ pub async fn login_page(ctx: RequestContext, query: web::Query<LoginQuery>) -> H
         return see_other(home_of(p.role));
     }
     let t = messages(ctx.locale);
-    let notice = query.out.is_some().then_some(t.logged_out);
     let view = LoginView {
-        page: Page::new(&ctx, t.login_title, "").with_notice(notice),
+        page: Page::new(&ctx, t.login_title, "")
+            .with_notice(query.out.is_some().then_some(t.logged_out)),
         email: String::new(),
         next: query.next.as_deref().and_then(local_path).unwrap_or_default().to_owned(),
         failure: None,
@@ -72,28 +72,22 @@ pub async fn login(
     ctx: RequestContext,
     form: web::Form<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    let password = SecretString::from(form.password);
-    let outcome = sessions::login(&state, &form.email, &password, ctx.ip.clone()).await?;
+    let LoginForm { email, password, next } = form.into_inner();
+    let password = SecretString::from(password);
     let t = messages(ctx.locale);
-    let (status, failure) = match outcome {
-        LoginOutcome::SignedIn { token, role } => {
+    let (status, failure) = match sessions::login(&state, &email, &password, ctx.ip.clone()).await?
+    {
+        LoginOutcome::SignedIn(signed_in) => {
+            let target = local_path(&next).unwrap_or(home_of(signed_in.role)).to_owned();
             let secure = state.config.secure_cookies();
-            let target = local_path(&form.next).unwrap_or(home_of(role)).to_owned();
-            let mut response = see_other(target);
-            response.add_cookie(&cookie(session_cookie_name(secure), token, secure)).ok();
-            response.add_cookie(&removal_cookie(pre_session_cookie_name(secure), secure)).ok();
-            return Ok(response);
+            return cookies::signed_in(see_other(target), signed_in.token, secure);
         }
         LoginOutcome::Rejected => (StatusCode::UNAUTHORIZED, t.login_failed),
         LoginOutcome::Busy => (StatusCode::SERVICE_UNAVAILABLE, t.login_busy),
     };
-    let view = LoginView {
-        page: Page::new(&ctx, t.login_title, ""),
-        email: form.email,
-        next: local_path(&form.next).unwrap_or_default().to_owned(),
-        failure: Some(failure),
-    };
+    let next = local_path(&next).unwrap_or_default().to_owned();
+    let view =
+        LoginView { page: Page::new(&ctx, t.login_title, ""), email, next, failure: Some(failure) };
     Ok(render(status, &view))
 }
 
@@ -105,7 +99,7 @@ pub async fn logout(
     sessions::logout(&state, &user.0, ctx.ip.clone()).await?;
     let secure = state.config.secure_cookies();
     let mut response = see_other("/login?out=1");
-    response.add_cookie(&removal_cookie(session_cookie_name(secure), secure)).ok();
+    cookies::set(&mut response, &[cookies::removal(cookies::session_name(secure), secure)])?;
     Ok(response)
 }
 

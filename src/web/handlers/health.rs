@@ -9,7 +9,8 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// The database answers and carries every migration this build knows.
+/// The database answers and carries every migration this build knows. The probe asks the
+/// database itself, not a use case: it is what load balancers watch.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match db::pending_migrations(&state.db).await {
         Ok(0) => HttpResponse::Ok().json(json!({ "status": "ready" })),

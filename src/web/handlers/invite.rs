@@ -3,39 +3,32 @@ use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::auth::principal::RequestContext;
-use crate::auth::session::{cookie, pre_session_cookie_name, removal_cookie, session_cookie_name};
-use crate::db::sessions;
 use crate::i18n::messages;
-use crate::services::invites::{self, Acceptance, InviteError};
-use crate::services::{AppState, FieldErrors};
-use crate::web::error::{AppError, AppResult};
+use crate::services::invites::{self, AcceptPage, Acceptance};
+use crate::services::{AppState, Error, FieldErrors, FormError};
+use crate::web::cookies;
+use crate::web::error::AppResult;
+use crate::web::extract::RequestContext;
 use crate::web::see_other;
 use crate::web::views::auth::{AcceptInviteView, InviteUnusableView};
-use crate::web::views::{Page, render};
+use crate::web::views::{Page, ok, refused_status, render};
 
 fn unusable(ctx: &RequestContext) -> HttpResponse {
-    let t = messages(ctx.locale);
-    render(
-        StatusCode::NOT_FOUND,
-        &InviteUnusableView { page: Page::new(ctx, t.accept_invalid_title, "") },
-    )
+    let page = Page::new(ctx, messages(ctx.locale).accept_invalid_title, "");
+    render(StatusCode::NOT_FOUND, &InviteUnusableView { page })
 }
 
 fn accept_view(
     ctx: &RequestContext,
     token: &str,
-    invite: crate::db::entities::invite::Model,
-    tenant: crate::db::entities::tenant::Model,
+    invite: AcceptPage,
     display_name: String,
     errors: FieldErrors,
 ) -> AcceptInviteView {
     AcceptInviteView {
         page: Page::new(ctx, messages(ctx.locale).accept_title, ""),
         action: format!("/invite/{token}"),
-        email: invite.email,
-        tenant_name: tenant.name,
-        role: invite.role,
+        invite,
         display_name,
         errors,
     }
@@ -46,13 +39,13 @@ pub async fn page(
     ctx: RequestContext,
     token: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let (invite, tenant) = match invites::open(&state, &token).await {
-        Ok(found) => found,
-        Err(InviteError::Unusable) => return Ok(unusable(&ctx)),
-        Err(e) => return Err(AppError::Internal(e.into())),
-    };
-    let view = accept_view(&ctx, &token, invite, tenant, String::new(), FieldErrors::default());
-    Ok(render(StatusCode::OK, &view))
+    match invites::page(&state, &token).await {
+        Ok(invite) => {
+            Ok(ok(&accept_view(&ctx, &token, invite, String::new(), FieldErrors::default())))
+        }
+        Err(Error::Unusable) => Ok(unusable(&ctx)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -79,23 +72,16 @@ pub async fn accept(
         password_repeat: SecretString::from(form.password_repeat),
     };
     match invites::accept(&state, &token, input, ctx.ip.clone()).await {
-        Ok(account) => {
-            let secure = state.config.secure_cookies();
-            let session = sessions::create(&state.db, account.id, state.clock.now()).await?;
-            let mut response = see_other("/dashboard");
-            response.add_cookie(&cookie(session_cookie_name(secure), session, secure)).ok();
-            response.add_cookie(&removal_cookie(pre_session_cookie_name(secure), secure)).ok();
-            Ok(response)
+        Ok(signed_in) => cookies::signed_in(
+            see_other("/dashboard"),
+            signed_in.token,
+            state.config.secure_cookies(),
+        ),
+        Err(FormError::Refused(r)) => {
+            let view = accept_view(&ctx, &token, r.page, form.display_name, r.errors);
+            Ok(render(refused_status(r.conflict), &view))
         }
-        Err(InviteError::Invalid(errors)) => {
-            let (invite, tenant) = match invites::open(&state, &token).await {
-                Ok(found) => found,
-                Err(_) => return Ok(unusable(&ctx)),
-            };
-            let view = accept_view(&ctx, &token, invite, tenant, form.display_name, errors);
-            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &view))
-        }
-        Err(InviteError::Unusable | InviteError::NotFound) => Ok(unusable(&ctx)),
-        Err(InviteError::Other(e)) => Err(AppError::Internal(e)),
+        Err(FormError::Other(Error::Unusable)) => Ok(unusable(&ctx)),
+        Err(FormError::Other(e)) => Err(e.into()),
     }
 }

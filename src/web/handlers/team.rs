@@ -1,45 +1,25 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use sea_orm::prelude::Uuid;
 use serde::Deserialize;
 
-use super::operator::{InviteForm, invite_created};
 use crate::auth::TenantAdmin;
-use crate::auth::principal::RequestContext;
-use crate::db::accounts;
 use crate::i18n::messages;
-use crate::services::accounts::AccountError;
-use crate::services::invites::{self, InviteError};
-use crate::services::{self, Actor, AppState, FieldErrors};
-use crate::web::error::{AppError, AppResult};
+use crate::services::{self, AppState, FieldErrors, FormError};
+use crate::web::error::AppResult;
+use crate::web::extract::RequestContext;
 use crate::web::see_other;
+use crate::web::views::operator::InviteForm;
+use crate::web::views::shared::InviteCreatedView;
 use crate::web::views::tenant::TeamView;
-use crate::web::views::{Page, ok, render};
+use crate::web::views::{Page, ok, refused_status, render};
 
 #[derive(Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
 }
 
-async fn team_view(
-    state: &AppState,
-    ctx: &RequestContext,
-    admin: &TenantAdmin,
-    notice: Option<&'static str>,
-) -> AppResult<TeamView> {
-    let t = messages(ctx.locale);
-    Ok(TeamView {
-        page: Page::new(ctx, t.team_title, "/team").with_notice(notice),
-        me: admin.principal.account_id,
-        accounts: accounts::list_in_tenant(&state.db, admin.scope).await?,
-        invites: invites::list_open(state, admin.scope).await?,
-        now: state.clock.now(),
-        invite_email: String::new(),
-        invite_role: "receptionist".into(),
-        invite_action: "/team/invites".into(),
-        revoke_base: "/team/invites".into(),
-        errors: FieldErrors::default(),
-    })
+fn receptionist_invite() -> InviteForm {
+    InviteForm { role: "receptionist".into(), ..Default::default() }
 }
 
 pub async fn page(
@@ -48,6 +28,7 @@ pub async fn page(
     admin: TenantAdmin,
     query: web::Query<DoneQuery>,
 ) -> AppResult<HttpResponse> {
+    let team = services::accounts::team(&state, admin.scope).await?;
     let t = messages(ctx.locale);
     let notice = match query.done.as_deref() {
         Some("revoked") => Some(t.invite_revoked),
@@ -55,7 +36,15 @@ pub async fn page(
         Some("enabled") => Some(t.team_account_enabled),
         _ => None,
     };
-    Ok(ok(&team_view(&state, &ctx, &admin, notice).await?))
+    let page = Page::new(&ctx, t.team_title, "/team").with_notice(notice);
+    let view = TeamView::new(
+        page,
+        admin.principal.account_id,
+        team,
+        receptionist_invite(),
+        FieldErrors::default(),
+    );
+    Ok(ok(&view))
 }
 
 pub async fn invite(
@@ -64,18 +53,18 @@ pub async fn invite(
     admin: TenantAdmin,
     form: web::Form<InviteForm>,
 ) -> AppResult<HttpResponse> {
-    let actor = Actor::from_principal(&admin.principal, ctx.ip.clone());
-    match invites::create(&state, &actor, admin.scope, &form.email, &form.role).await {
-        Ok(created) => Ok(invite_created(&state, &ctx, created, "/team".into())),
-        Err(InviteError::Invalid(errors)) => {
-            let mut view = team_view(&state, &ctx, &admin, None).await?;
-            view.errors = errors;
-            view.invite_email = form.email.clone();
-            view.invite_role = form.role.clone();
-            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &view))
+    let form = form.into_inner();
+    let actor = ctx.actor();
+    let sent =
+        services::invites::invite_colleague(&state, &actor, admin.scope, &form.email, &form.role);
+    match sent.await {
+        Ok(created) => Ok(ok(&InviteCreatedView::new(&ctx, created, "/team".into()))),
+        Err(FormError::Refused(r)) => {
+            let page = Page::new(&ctx, messages(ctx.locale).team_title, "/team");
+            let view = TeamView::new(page, admin.principal.account_id, r.page, form, r.errors);
+            Ok(render(refused_status(r.conflict), &view))
         }
-        Err(InviteError::Other(e)) => Err(AppError::Internal(e)),
-        Err(_) => Err(AppError::NotFound),
+        Err(FormError::Other(e)) => Err(e.into()),
     }
 }
 
@@ -85,12 +74,8 @@ pub async fn revoke_invite(
     admin: TenantAdmin,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let actor = Actor::from_principal(&admin.principal, ctx.ip.clone());
-    match invites::revoke(&state, &actor, admin.scope, *id).await {
-        Ok(()) => Ok(see_other("/team?done=revoked")),
-        Err(InviteError::Other(e)) => Err(AppError::Internal(e)),
-        Err(_) => Err(AppError::NotFound),
-    }
+    services::invites::revoke(&state, &ctx.actor(), admin.scope, *id).await?;
+    Ok(see_other("/team?done=revoked"))
 }
 
 async fn set_disabled(
@@ -100,16 +85,17 @@ async fn set_disabled(
     id: Uuid,
     disabled: bool,
 ) -> AppResult<HttpResponse> {
-    let actor = Actor::from_principal(&admin.principal, ctx.ip.clone());
-    match services::accounts::set_disabled(state, &actor, admin.scope, id, disabled).await {
-        Ok(_) => Ok(see_other(if disabled { "/team?done=disabled" } else { "/team?done=enabled" })),
-        Err(AccountError::Invalid(errors)) => {
-            let mut view = team_view(state, ctx, admin, None).await?;
-            view.errors = errors;
-            Ok(render(StatusCode::CONFLICT, &view))
+    match services::accounts::set_disabled(state, &ctx.actor(), admin.scope, id, disabled).await {
+        Ok(()) => {
+            Ok(see_other(if disabled { "/team?done=disabled" } else { "/team?done=enabled" }))
         }
-        Err(AccountError::NotFound) => Err(AppError::NotFound),
-        Err(AccountError::Other(e)) => Err(AppError::Internal(e)),
+        Err(FormError::Refused(r)) => {
+            let page = Page::new(ctx, messages(ctx.locale).team_title, "/team");
+            let me = admin.principal.account_id;
+            let view = TeamView::new(page, me, r.page, receptionist_invite(), r.errors);
+            Ok(render(refused_status(r.conflict), &view))
+        }
+        Err(FormError::Other(e)) => Err(e.into()),
     }
 }
 

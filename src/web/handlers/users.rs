@@ -1,57 +1,28 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use sea_orm::prelude::Uuid;
 use serde::Deserialize;
 
 use crate::auth::TenantAdmin;
-use crate::auth::principal::RequestContext;
 use crate::i18n::messages;
-use crate::services::directory::{self, DirectoryError, UserInput};
-use crate::services::{Actor, AppState, FieldErrors};
-use crate::web::error::{AppError, AppResult};
+use crate::services::directory;
+use crate::services::{AppState, FieldErrors, FormError};
+use crate::web::error::AppResult;
+use crate::web::extract::RequestContext;
 use crate::web::see_other;
 use crate::web::views::tenant::{UserEditView, UserForm, UsersView};
-use crate::web::views::{Page, ok, render};
+use crate::web::views::{Page, ok, refused_status, render};
 
 #[derive(Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
 }
 
-fn input_of(form: &UserForm) -> UserInput {
-    UserInput {
-        email: form.email.clone(),
-        display_name: Some(form.display_name.clone()),
-        extension: Some(form.extension.clone()),
-        department: Some(form.department.clone()),
-    }
+fn users_page(ctx: &RequestContext, notice: Option<&'static str>) -> Page {
+    Page::new(ctx, messages(ctx.locale).users_title, "/users").with_notice(notice)
 }
 
-fn map_err(e: DirectoryError) -> AppError {
-    match e {
-        DirectoryError::NotFound | DirectoryError::Invalid(_) => AppError::NotFound,
-        DirectoryError::Other(e) => AppError::Internal(e),
-    }
-}
-
-async fn users_view(
-    state: &AppState,
-    ctx: &RequestContext,
-    admin: &TenantAdmin,
-    form: UserForm,
-    errors: FieldErrors,
-    notice: Option<&'static str>,
-) -> AppResult<UsersView> {
-    let t = messages(ctx.locale);
-    let (used, licences) = directory::licence_usage(state, admin.scope).await?;
-    Ok(UsersView {
-        page: Page::new(ctx, t.users_title, "/users").with_notice(notice),
-        users: directory::list(state, admin.scope).await?,
-        used,
-        licences,
-        form,
-        errors,
-    })
+fn edit_page(ctx: &RequestContext) -> Page {
+    Page::new(ctx, messages(ctx.locale).user_edit_title, "/users")
 }
 
 pub async fn list(
@@ -60,6 +31,7 @@ pub async fn list(
     admin: TenantAdmin,
     query: web::Query<DoneQuery>,
 ) -> AppResult<HttpResponse> {
+    let directory = directory::page(&state, admin.scope).await?;
     let t = messages(ctx.locale);
     let notice = match query.done.as_deref() {
         Some("added") => Some(t.user_added),
@@ -67,10 +39,13 @@ pub async fn list(
         Some("saved") => Some(t.saved),
         _ => None,
     };
-    let view =
-        users_view(&state, &ctx, &admin, UserForm::default(), FieldErrors::default(), notice)
-            .await?;
-    Ok(ok(&view))
+    let page = users_page(&ctx, notice);
+    Ok(ok(&UsersView {
+        page,
+        directory,
+        form: UserForm::default(),
+        errors: FieldErrors::default(),
+    }))
 }
 
 pub async fn add(
@@ -80,15 +55,19 @@ pub async fn add(
     form: web::Form<UserForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let actor = Actor::from_principal(&admin.principal, ctx.ip.clone());
     let sync = form.sync.is_some();
-    match directory::add(&state, &actor, admin.scope, &input_of(&form), sync).await {
+    match directory::add(&state, &ctx.actor(), admin.scope, &form.input(), sync).await {
         Ok(_) => Ok(see_other("/users?done=added")),
-        Err(DirectoryError::Invalid(errors)) => {
-            let view = users_view(&state, &ctx, &admin, form, errors, None).await?;
-            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &view))
+        Err(FormError::Refused(r)) => {
+            let view = UsersView {
+                page: users_page(&ctx, None),
+                directory: r.page,
+                form,
+                errors: r.errors,
+            };
+            Ok(render(refused_status(r.conflict), &view))
         }
-        Err(e) => Err(map_err(e)),
+        Err(FormError::Other(e)) => Err(e.into()),
     }
 }
 
@@ -98,22 +77,8 @@ pub async fn edit(
     admin: TenantAdmin,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let user = directory::get(&state, admin.scope, *id).await.map_err(map_err)?;
-    let t = messages(ctx.locale);
-    let view = UserEditView {
-        page: Page::new(&ctx, t.user_edit_title, "/users"),
-        id: user.id,
-        form: UserForm {
-            email: user.email.clone(),
-            display_name: user.display_name.unwrap_or_default(),
-            extension: user.extension.unwrap_or_default(),
-            department: user.department.unwrap_or_default(),
-            sync: None,
-        },
-        email: user.email,
-        errors: FieldErrors::default(),
-    };
-    Ok(ok(&view))
+    let user = directory::get(&state, admin.scope, *id).await?;
+    Ok(ok(&UserEditView::new(edit_page(&ctx), user, None, FieldErrors::default())))
 }
 
 pub async fn update(
@@ -124,22 +89,13 @@ pub async fn update(
     form: web::Form<UserForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let actor = Actor::from_principal(&admin.principal, ctx.ip.clone());
-    match directory::update(&state, &actor, admin.scope, *id, &input_of(&form)).await {
+    match directory::update(&state, &ctx.actor(), admin.scope, *id, &form.input()).await {
         Ok(_) => Ok(see_other("/users?done=saved")),
-        Err(DirectoryError::Invalid(errors)) => {
-            let user = directory::get(&state, admin.scope, *id).await.map_err(map_err)?;
-            let t = messages(ctx.locale);
-            let view = UserEditView {
-                page: Page::new(&ctx, t.user_edit_title, "/users"),
-                id: user.id,
-                email: user.email,
-                form,
-                errors,
-            };
-            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &view))
+        Err(FormError::Refused(r)) => {
+            let view = UserEditView::new(edit_page(&ctx), r.page, Some(form), r.errors);
+            Ok(render(refused_status(r.conflict), &view))
         }
-        Err(e) => Err(map_err(e)),
+        Err(FormError::Other(e)) => Err(e.into()),
     }
 }
 
@@ -155,15 +111,19 @@ pub async fn set_sync(
     id: web::Path<Uuid>,
     form: web::Form<SyncForm>,
 ) -> AppResult<HttpResponse> {
-    let actor = Actor::from_principal(&admin.principal, ctx.ip.clone());
     let enabled = form.enabled == "true";
-    match directory::set_sync(&state, &actor, admin.scope, *id, enabled).await {
+    match directory::set_sync(&state, &ctx.actor(), admin.scope, *id, enabled).await {
         Ok(()) => Ok(see_other("/users")),
-        Err(DirectoryError::Invalid(errors)) => {
-            let view = users_view(&state, &ctx, &admin, UserForm::default(), errors, None).await?;
-            Ok(render(StatusCode::CONFLICT, &view))
+        Err(FormError::Refused(r)) => {
+            let view = UsersView {
+                page: users_page(&ctx, None),
+                directory: r.page,
+                form: UserForm::default(),
+                errors: r.errors,
+            };
+            Ok(render(refused_status(r.conflict), &view))
         }
-        Err(e) => Err(map_err(e)),
+        Err(FormError::Other(e)) => Err(e.into()),
     }
 }
 
@@ -173,7 +133,6 @@ pub async fn remove(
     admin: TenantAdmin,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let actor = Actor::from_principal(&admin.principal, ctx.ip.clone());
-    directory::remove(&state, &actor, admin.scope, *id).await.map_err(map_err)?;
+    directory::remove(&state, &ctx.actor(), admin.scope, *id).await?;
     Ok(see_other("/users?done=removed"))
 }

@@ -2,6 +2,7 @@ use askama::Template;
 
 use super::Page;
 use crate::services::FieldErrors;
+use crate::services::invites::AcceptPage;
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -18,9 +19,7 @@ pub struct LoginView {
 pub struct AcceptInviteView {
     pub page: Page,
     pub action: String,
-    pub email: String,
-    pub tenant_name: String,
-    pub role: String,
+    pub invite: AcceptPage,
     pub display_name: String,
     pub errors: FieldErrors,
 }

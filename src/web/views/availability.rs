@@ -3,11 +3,14 @@
 
 use askama::Template;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::Page;
-use crate::availability::{AvailabilityState, Explanation};
+use crate::domain::calendar::ShowAs;
+use crate::domain::{AvailabilityState, FailureReason};
 use crate::i18n::Messages;
+use crate::services::health::{SyncHealth, SyncStatus};
+use crate::services::presence::{Board, PresenceEntry, describe};
+use crate::services::rules::{AvailabilityRules, Preview, RulesPage, RulesQuery, ShowAsRule, Why};
 
 pub fn state_label(t: &Messages, state: AvailabilityState) -> &'static str {
     match state {
@@ -20,13 +23,13 @@ pub fn state_label(t: &Messages, state: AvailabilityState) -> &'static str {
     }
 }
 
-pub fn why(t: &Messages, explanation: &Explanation) -> &'static str {
-    match explanation {
-        Explanation::NoCalendarData => t.why_no_data,
-        Explanation::NoShownItemCoversNow => t.why_nothing,
-        Explanation::ShownItemMakesUnavailable { .. } => t.why_unavailable,
-        Explanation::ShownItemKeepsAvailable { .. } => t.why_keeps_available,
-        Explanation::OverlappingItemMakesUnavailable { .. } => t.why_overlap,
+fn why(t: &Messages, why: Why) -> &'static str {
+    match why {
+        Why::NoData => t.why_no_data,
+        Why::NothingShown => t.why_nothing,
+        Why::MakesUnavailable => t.why_unavailable,
+        Why::KeepsAvailable => t.why_keeps_available,
+        Why::OverlapMakesUnavailable => t.why_overlap,
     }
 }
 
@@ -44,6 +47,34 @@ pub struct BoardRow {
     pub note: String,
 }
 
+impl BoardRow {
+    fn new(e: PresenceEntry, page: &Page) -> BoardRow {
+        let t = page.t;
+        let appointment =
+            e.appointment.as_ref().map_or(String::new(), |a| a.describe(t.avail_private));
+        let note = if !e.sync_enabled {
+            t.presence_sync_off.to_owned()
+        } else if let Some(error) = &e.sync_error {
+            t.explain(FailureReason::of_mailbox(error.code)).problem.to_owned()
+        } else if e.state == AvailabilityState::Unknown {
+            t.presence_not_synced.to_owned()
+        } else {
+            String::new()
+        };
+        BoardRow {
+            until: e.until.map_or(String::new(), |u| t.fill(t.avail_until, page.clock(&u))),
+            name: e.name.clone().unwrap_or_else(|| e.email.clone()),
+            email: e.email,
+            extension: e.extension.unwrap_or_default(),
+            department: e.department.unwrap_or_default(),
+            state: e.state.as_str(),
+            state_label: state_label(t, e.state),
+            appointment,
+            note,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "tenant/presence.html")]
 pub struct PresenceView {
@@ -52,6 +83,85 @@ pub struct PresenceView {
     pub rows: Vec<BoardRow>,
     pub available: usize,
     pub total: usize,
+}
+
+impl PresenceView {
+    pub fn new(page: Page, q: String, board: Board) -> PresenceView {
+        let rows = board.entries.into_iter().map(|e| BoardRow::new(e, &page)).collect();
+        PresenceView { page, q, rows, available: board.available, total: board.total }
+    }
+}
+
+/// The show-as kinds in the order the rules form lists them, with their field names.
+const KINDS: [(&str, ShowAs); 5] = [
+    ("busy", ShowAs::Busy),
+    ("oof", ShowAs::Oof),
+    ("tentative", ShowAs::Tentative),
+    ("working_elsewhere", ShowAs::WorkingElsewhere),
+    ("free", ShowAs::Free),
+];
+
+/// The rules form marks itself, so a preview of "nothing ticked" is told apart from a visit.
+const FORM_MARKER: &str = "rules_form";
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// The rules as the form submitted them: a ticked box sends its name, an unticked one nothing.
+pub fn rules_from_form(fields: &[(String, String)]) -> AvailabilityRules {
+    let has = |name: &str| fields.iter().any(|(k, _)| k == name);
+    let rule = |key: &str| ShowAsRule {
+        shown: has(&format!("{key}_shown")),
+        makes_unavailable: has(&format!("{key}_unavailable")),
+    };
+    AvailabilityRules {
+        free: rule("free"),
+        tentative: rule("tentative"),
+        busy: rule("busy"),
+        oof: rule("oof"),
+        working_elsewhere: rule("working_elsewhere"),
+        show_subject: has("show_subject"),
+        show_location: has("show_location"),
+    }
+}
+
+/// What the rules page was asked for: a visit (query string) or a preview (the form).
+pub fn rules_query(fields: &[(String, String)]) -> RulesQuery {
+    RulesQuery {
+        trying: field(fields, FORM_MARKER).map(|_| rules_from_form(fields)),
+        user: field(fields, "user").and_then(|v| v.parse().ok()),
+        tomorrow: field(fields, "day") == Some("tomorrow"),
+    }
+}
+
+/// Where to go after saving: back to the same preview.
+pub fn rules_saved_location(fields: &[(String, String)]) -> String {
+    let mut back = String::from("/rules?done=saved");
+    for name in ["user", "day"] {
+        if let Some(v) = field(fields, name) {
+            back.push_str(&format!(
+                "&{name}={}",
+                url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+            ));
+        }
+    }
+    back
+}
+
+pub fn saved_notice(fields: &[(String, String)]) -> bool {
+    field(fields, "done") == Some("saved")
+}
+
+fn kind_label(t: &Messages, show_as: ShowAs) -> &'static str {
+    match show_as {
+        ShowAs::Busy => t.avail_busy,
+        ShowAs::Oof => t.avail_out_of_office,
+        ShowAs::Tentative => t.avail_tentative,
+        ShowAs::WorkingElsewhere => t.avail_working_elsewhere,
+        ShowAs::Free => t.avail_free,
+        ShowAs::Unknown => t.avail_unknown,
+    }
 }
 
 pub struct RuleRow {
@@ -75,11 +185,73 @@ pub struct RulesView {
     pub rows: Vec<RuleRow>,
     pub show_subject: bool,
     pub show_location: bool,
-    pub users: Vec<(Uuid, String, bool)>,
+    pub users: Vec<(uuid::Uuid, String, bool)>,
     pub tomorrow: bool,
     pub preview: Vec<PreviewRow>,
     /// Why there is no preview, if there is none.
     pub preview_message: Option<&'static str>,
+}
+
+impl RulesView {
+    pub fn new(page: Page, rules_page: RulesPage) -> RulesView {
+        let t = page.t;
+        let RulesPage { rules, users, tomorrow, preview } = rules_page;
+        let (preview, preview_message) = match preview {
+            Preview::NoUser => (Vec::new(), Some(t.preview_none)),
+            Preview::NoData => (Vec::new(), Some(t.preview_no_data)),
+            Preview::Day(segments) => {
+                let rows = segments
+                    .into_iter()
+                    .map(|s| {
+                        let mut sees = state_label(t, s.state).to_owned();
+                        if let Some(a) = &s.appointment {
+                            let what = describe(
+                                a.private,
+                                a.subject.as_deref(),
+                                a.location.as_deref(),
+                                t.avail_private,
+                            );
+                            if !what.is_empty() {
+                                sees = format!("{sees}: {what}");
+                            }
+                        }
+                        if let Some(until) = s.until.filter(|_| !s.available) {
+                            sees =
+                                format!("{sees} ({})", t.fill(t.avail_until, page.clock(&until)));
+                        }
+                        PreviewRow {
+                            time: format!("{}–{}", page.clock(&s.from), page.clock(&s.to)),
+                            state: s.state.as_str(),
+                            sees,
+                            why: why(t, s.why),
+                        }
+                    })
+                    .collect();
+                (rows, None)
+            }
+        };
+        RulesView {
+            rows: KINDS
+                .iter()
+                .map(|(key, show_as)| {
+                    let rule = rules.rule_for(*show_as);
+                    RuleRow {
+                        key,
+                        label: kind_label(t, *show_as),
+                        shown: rule.shown,
+                        unavailable: rule.makes_unavailable,
+                    }
+                })
+                .collect(),
+            show_subject: rules.show_subject,
+            show_location: rules.show_location,
+            users: users.into_iter().map(|u| (u.id, u.name, u.chosen)).collect(),
+            tomorrow,
+            preview,
+            preview_message,
+            page,
+        }
+    }
 }
 
 pub struct RunRow {
@@ -115,4 +287,65 @@ pub struct SyncHealthView {
     pub next_run_at: Option<DateTime<Utc>>,
     pub runs: Vec<RunRow>,
     pub user_errors: Vec<UserErrorRow>,
+}
+
+impl SyncHealthView {
+    pub fn new(page: Page, health: SyncHealth) -> SyncHealthView {
+        let t = page.t;
+        let status_label = match health.status {
+            SyncStatus::Paused(until) => format!("{} {}", t.sync_breaker_open, page.time(&until)),
+            other => page.sync_status(&other).to_owned(),
+        };
+        let runs = health
+            .runs
+            .iter()
+            .map(|r| RunRow {
+                started: page.time(&r.started_at),
+                outcome: r.outcome.as_str(),
+                outcome_label: match r.outcome {
+                    crate::domain::SyncOutcome::Ok => t.outcome_ok,
+                    crate::domain::SyncOutcome::Partial => t.outcome_partial,
+                    crate::domain::SyncOutcome::Failed => t.outcome_failed,
+                },
+                users: r.users,
+                changed: r.changed,
+                http_requests: r.http_requests,
+                throttled: r.throttled,
+                errors: r.errors,
+                duration: match (r.finished_at - r.started_at).num_milliseconds() {
+                    ms @ 0..1000 => format!("{ms} ms"),
+                    ms => format!("{:.1} s", ms as f64 / 1000.0),
+                },
+            })
+            .collect();
+        let user_errors = health
+            .user_errors
+            .into_iter()
+            .map(|u| {
+                let explanation = t.explain(FailureReason::of_mailbox(u.code));
+                UserErrorRow {
+                    who: u.name.map_or(u.email.clone(), |n| format!("{n} <{}>", u.email)),
+                    problem: explanation.problem,
+                    fix: explanation.fix,
+                }
+            })
+            .collect();
+        SyncHealthView {
+            heading: format!("{} · {}", t.sync_title, health.tenant_name),
+            status: health.status.key(),
+            status_label,
+            problem: health.problem.map(|r| {
+                let e = t.explain(r);
+                (e.problem, e.fix)
+            }),
+            failures: health.failures,
+            running_on: health.running_on,
+            last_run_at: health.last_run_at,
+            last_success_at: health.last_success_at,
+            next_run_at: health.next_run_at,
+            runs,
+            user_errors,
+            page,
+        }
+    }
 }

@@ -12,9 +12,11 @@ use actix_web::http::StatusCode;
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-use crate::auth::principal::RequestContext;
-use crate::domain::{Locale, Role};
-use crate::i18n::{Messages, messages};
+use super::extract::RequestContext;
+use crate::domain::tenant::TenantState;
+use crate::domain::{FailureReason, Locale, Role};
+use crate::i18n::{Explanation, Messages, messages};
+use crate::services::health::SyncStatus;
 use crate::services::{FieldErrors, Invalid};
 
 pub struct NavItem {
@@ -96,17 +98,34 @@ impl Page {
         at.as_ref().map_or_else(|| self.t.none.to_owned(), |a| self.time(a))
     }
 
-    pub fn role(&self, role: &str) -> &'static str {
-        Role::parse(role).map_or(self.t.none, |r| role_label(self.t, r))
+    pub fn role(&self, role: &Role) -> &'static str {
+        role_label(self.t, *role)
     }
 
-    pub fn tenant_state(&self, state: &str) -> &'static str {
+    pub fn tenant_state(&self, state: &TenantState) -> &'static str {
         match state {
-            "onboarding" => self.t.state_onboarding,
-            "active" => self.t.state_active,
-            "suspended" => self.t.state_suspended,
-            _ => self.t.none,
+            TenantState::Onboarding => self.t.state_onboarding,
+            TenantState::Active => self.t.state_active,
+            TenantState::Suspended => self.t.state_suspended,
         }
+    }
+
+    /// A sync status in words.
+    pub fn sync_status(&self, status: &SyncStatus) -> &'static str {
+        let t = self.t;
+        match status {
+            SyncStatus::Unconfigured => t.sync_not_configured,
+            SyncStatus::NeedsAction => t.sync_needs_action,
+            SyncStatus::Paused(_) => t.sync_breaker_open,
+            SyncStatus::Failing => t.sync_failing,
+            SyncStatus::Pending => t.sync_never,
+            SyncStatus::Ok => t.sync_ok,
+        }
+    }
+
+    /// What went wrong and what to do, in the reader's language.
+    pub fn explain(&self, reason: FailureReason) -> Explanation {
+        self.t.explain(reason)
     }
 
     pub fn locale_name(&self, code: &str) -> &'static str {
@@ -194,4 +213,9 @@ pub fn error_page(ctx: &RequestContext, status: StatusCode, refusal: Option<&str
     };
     let view = ErrorView { page: Page::new(ctx, heading, ""), heading, text };
     render(status, &view)
+}
+
+/// The status of a form shown again after its use case refused the input.
+pub fn refused_status(conflict: bool) -> StatusCode {
+    if conflict { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY }
 }

@@ -1,16 +1,8 @@
 use askama::Template;
 
 use super::Page;
-use crate::db::entities::{account, invite, tenant};
-use crate::db::tenants::TenantSummary;
 use crate::services::FieldErrors;
-
-/// A tenant in the console list, with its sync status in words.
-pub struct TenantRow {
-    pub summary: TenantSummary,
-    pub sync: &'static str,
-    pub sync_label: &'static str,
-}
+use crate::services::tenants::{TenantPage, TenantRow};
 
 #[derive(Template)]
 #[template(path = "operator/tenants.html")]
@@ -48,20 +40,30 @@ pub struct NewTenantView {
     pub errors: FieldErrors,
 }
 
+/// The invitation form as it stands (blank, or sent back with problems).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub role: String,
+}
+
 #[derive(Template)]
 #[template(path = "operator/tenant.html")]
 pub struct TenantView {
     pub page: Page,
-    pub tenant: tenant::Model,
-    pub users: i64,
-    pub enabled_users: i64,
-    pub accounts: Vec<account::Model>,
-    pub invites: Vec<invite::Model>,
-    pub now: chrono::DateTime<chrono::Utc>,
-    pub invite_email: String,
-    pub invite_role: String,
+    pub detail: TenantPage,
+    pub invite: InviteForm,
     /// Where the invite form posts, and the prefix of each invite's revoke action.
     pub invite_action: String,
     pub revoke_base: String,
     pub errors: FieldErrors,
+}
+
+impl TenantView {
+    pub fn new(page: Page, detail: TenantPage, invite: InviteForm, errors: FieldErrors) -> Self {
+        let base = format!("/operator/tenants/{}/invites", detail.tenant.id);
+        TenantView { page, detail, invite, invite_action: base.clone(), revoke_base: base, errors }
+    }
 }

@@ -1,27 +1,37 @@
 //! Views used by operators and tenant admins alike.
 
 use askama::Template;
-use chrono::{DateTime, Utc};
 
 use super::Page;
-use crate::db::entities::audit_event;
+use crate::i18n::messages;
+use crate::services::audit::AuditRow;
+use crate::services::invites::CreatedInvite;
+use crate::web::extract::RequestContext;
 
 #[derive(Template)]
 #[template(path = "shared/audit.html")]
 pub struct AuditView {
     pub page: Page,
-    /// Tenant name per event; only operators see this column.
+    /// Only operators see the tenant column.
     pub show_tenant: bool,
-    pub events: Vec<(audit_event::Model, Option<String>)>,
+    pub events: Vec<AuditRow>,
 }
 
 #[derive(Template)]
 #[template(path = "shared/invite_created.html")]
 pub struct InviteCreatedView {
     pub page: Page,
-    pub email: String,
-    pub role: String,
+    pub invite: CreatedInvite,
+    /// The whole link, with this portal's address.
     pub link: String,
-    pub expires_at: DateTime<Utc>,
     pub back: String,
+}
+
+impl InviteCreatedView {
+    /// Shows a created invite's link, this one time; `back` is where the inviter came from.
+    pub fn new(ctx: &RequestContext, invite: CreatedInvite, back: String) -> InviteCreatedView {
+        let page = Page::new(ctx, messages(ctx.locale).invite_link_title, "");
+        let link = format!("{}{}", ctx.base_url, invite.path);
+        InviteCreatedView { page, invite, link, back }
+    }
 }

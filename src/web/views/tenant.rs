@@ -2,21 +2,18 @@ use askama::Template;
 use sea_orm::prelude::Uuid;
 
 use super::Page;
-use crate::db::entities::{account, directory_user, invite};
+use super::operator::InviteForm;
 use crate::services::FieldErrors;
+use crate::services::accounts::TeamPage;
+use crate::services::directory::{DirectoryUser, UserInput, UsersPage};
+use crate::services::tenants::Dashboard;
 
 #[derive(Template)]
 #[template(path = "tenant/dashboard.html")]
 pub struct DashboardView {
     pub page: Page,
     pub is_admin: bool,
-    pub onboarding: bool,
-    pub users: usize,
-    pub synced: u64,
-    pub licences: i32,
-    pub team: usize,
-    pub sync: &'static str,
-    pub sync_label: &'static str,
+    pub dashboard: Dashboard,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -34,13 +31,33 @@ pub struct UserForm {
     pub sync: Option<String>,
 }
 
+impl UserForm {
+    pub fn input(&self) -> UserInput {
+        UserInput {
+            email: self.email.clone(),
+            display_name: Some(self.display_name.clone()),
+            extension: Some(self.extension.clone()),
+            department: Some(self.department.clone()),
+        }
+    }
+
+    /// The form filled with the user as stored.
+    pub fn of(user: &DirectoryUser) -> UserForm {
+        UserForm {
+            email: user.email.clone(),
+            display_name: user.display_name.clone().unwrap_or_default(),
+            extension: user.extension.clone().unwrap_or_default(),
+            department: user.department.clone().unwrap_or_default(),
+            sync: None,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "tenant/users.html")]
 pub struct UsersView {
     pub page: Page,
-    pub users: Vec<directory_user::Model>,
-    pub used: u64,
-    pub licences: i32,
+    pub directory: UsersPage,
     pub form: UserForm,
     pub errors: FieldErrors,
 }
@@ -55,18 +72,48 @@ pub struct UserEditView {
     pub errors: FieldErrors,
 }
 
+impl UserEditView {
+    /// `form` as typed, or the user as stored when `None`.
+    pub fn new(
+        page: Page,
+        user: DirectoryUser,
+        form: Option<UserForm>,
+        errors: FieldErrors,
+    ) -> Self {
+        let form = form.unwrap_or_else(|| UserForm::of(&user));
+        UserEditView { page, id: user.id, email: user.email, form, errors }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "tenant/team.html")]
 pub struct TeamView {
     pub page: Page,
     pub me: Uuid,
-    pub accounts: Vec<account::Model>,
-    pub invites: Vec<invite::Model>,
-    pub now: chrono::DateTime<chrono::Utc>,
-    pub invite_email: String,
-    pub invite_role: String,
+    pub team: TeamPage,
+    pub invite: InviteForm,
     /// Where the invite form posts, and the prefix of each invite's revoke action.
     pub invite_action: String,
     pub revoke_base: String,
     pub errors: FieldErrors,
+}
+
+impl TeamView {
+    pub fn new(
+        page: Page,
+        me: Uuid,
+        team: TeamPage,
+        invite: InviteForm,
+        errors: FieldErrors,
+    ) -> Self {
+        TeamView {
+            page,
+            me,
+            team,
+            invite,
+            invite_action: "/team/invites".into(),
+            revoke_base: "/team/invites".into(),
+            errors,
+        }
+    }
 }

@@ -90,7 +90,8 @@ async fn missing_consent_fails_the_whole_tenant() {
             matches!(error, ProviderError::AccessDenied { scope: AccessScope::Tenant, .. }),
             "{error:?}"
         );
-        let fix = error.explain(calbridge::i18n::messages(calbridge::domain::Locale::En)).fix;
+        let fix =
+            calbridge::i18n::messages(calbridge::domain::Locale::En).explain(error.reason()).fix;
         assert!(fix.contains("Grant admin consent"), "{fix}");
     }
     sim.stop().await;

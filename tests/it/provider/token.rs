@@ -64,10 +64,10 @@ async fn every_sign_in_error_is_mapped_with_its_aadsts_code() {
             matches!(error, ProviderError::Auth { problem: p, .. } if p == problem),
             "{error:?}"
         );
-        let english = error.explain(messages(Locale::En));
+        let english = messages(Locale::En).explain(error.reason());
         let text = format!("{} {}", english.problem, english.fix);
         assert!(text.contains(words), "{code}: {text}");
-        assert_ne!(error.explain(messages(Locale::Da)).fix, english.fix);
+        assert_ne!(messages(Locale::Da).explain(error.reason()).fix, english.fix);
         assert_eq!(outcome.stats.token_requests, 1, "sign-in errors are not retried");
         assert_eq!(outcome.stats.http_requests, 1, "no Graph request without a token");
     }

@@ -56,7 +56,9 @@ async fn the_board_shows_who_is_busy_until_when_and_finds_people() {
 async fn rules_preview_shows_the_day_before_saving_and_saving_applies_them() {
     let world = World::new().await;
     let hansen = world.customer("Hansen", "hansen.dk", "full").await;
-    let t = now();
+    // The preview shows one local day, so the meetings must not straddle midnight: the app's
+    // clock moves to the next 10:00 in Copenhagen, whenever the test runs.
+    let t = next_local_ten(&world);
     let cara = world
         .person(
             &hansen,
@@ -78,7 +80,11 @@ async fn rules_preview_shows_the_day_before_saving_and_saving_applies_them() {
         )
         .await;
     world.sync(&hansen).await;
-    assert_eq!(world.row(cara).await.unwrap().state, "free", "tentative is ignored by default");
+    assert_eq!(
+        world.row(cara).await.unwrap().state.as_str(),
+        "free",
+        "tentative is ignored by default"
+    );
 
     world.app.create_member(hansen.id, "it@hansen.dk", "tenant_admin").await;
     let admin = world.app.browser();
@@ -105,7 +111,7 @@ async fn rules_preview_shows_the_day_before_saving_and_saving_applies_them() {
     // Tentative items are kept without their subject while tentative is hidden.
     assert!(preview.body.contains("<tr class=\"row-tentative\">"), "{}", preview.body);
     assert!(!preview.body.contains("Måske møde"), "no subject stored for a hidden kind");
-    assert_eq!(world.row(cara).await.unwrap().state, "free", "a preview changes nothing");
+    assert_eq!(world.row(cara).await.unwrap().state.as_str(), "free", "a preview changes nothing");
 
     // Save: the tenant is synced again under the new rules.
     let saved = admin.submit("/rules", "/rules", &proposed).await;
@@ -115,7 +121,7 @@ async fn rules_preview_shows_the_day_before_saving_and_saving_applies_them() {
     assert!(world.sync_state(&hansen).await.next_run_at <= world.state.clock.now(), "due again");
     world.sync(&hansen).await;
     let row = world.row(cara).await.unwrap();
-    assert_eq!(row.state, "tentative");
+    assert_eq!(row.state.as_str(), "tentative");
     assert!(!row.available);
     assert!(row.appointment_json.unwrap().contains("Måske møde"), "read again with its subject");
 
@@ -197,4 +203,20 @@ async fn test_connection_reports_success_and_explains_failures() {
     assert!(wrong.stdout.contains("not its Secret ID"));
     assert!(wrong.stdout.contains("AADSTS7000215"));
     assert!(!wrong.stdout.contains("Wrong~secret"));
+}
+
+/// Moves the app's clock to the next 10:00 in Copenhagen and returns that instant.
+fn next_local_ten(world: &World) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let start = now();
+    let zone = chrono_tz::Europe::Copenhagen;
+    let local = start.with_timezone(&zone);
+    let mut day = local.date_naive();
+    if local.time() >= chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap() {
+        day = day.succ_opt().unwrap();
+    }
+    let ten = zone.from_local_datetime(&day.and_hms_opt(10, 0, 0).unwrap()).unwrap();
+    let target = ten.with_timezone(&chrono::Utc);
+    world.app.clock.advance(target - start);
+    target
 }

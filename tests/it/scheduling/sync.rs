@@ -36,7 +36,7 @@ async fn a_private_meetings_subject_appears_nowhere() {
         .await;
     world.sync(&hansen).await;
     let row = world.row(dora).await.unwrap();
-    assert_eq!(row.state, "busy");
+    assert_eq!(row.state.as_str(), "busy");
     assert!(row.appointment_json.as_deref().unwrap().contains("\"private\":true"));
 
     // Database: every table that holds availability.
@@ -97,10 +97,10 @@ async fn only_changed_users_are_written_and_unknown_mailboxes_are_reported() {
 
     let first = world.sync(&hansen).await;
     assert_eq!((first.users_read, first.changed, first.errors), (3, 3, 1), "{first:?}");
-    assert_eq!(first.outcome, "partial");
+    assert_eq!(first.outcome.as_str(), "partial");
     let ghost_row = world.row(ghost).await.unwrap();
-    assert_eq!(ghost_row.state, "unknown");
-    assert_eq!(ghost_row.sync_error_code.as_deref(), Some("mailbox_not_found"));
+    assert_eq!(ghost_row.state.as_str(), "unknown");
+    assert_eq!(ghost_row.sync_error_code.map(|c| c.as_str()), Some("mailbox_not_found"));
 
     // Nothing changed in the calendars: nothing is written.
     let before = world.row(eva).await.unwrap();
@@ -166,9 +166,9 @@ async fn a_429_storm_backs_off_and_recovers() {
         count: None,
     });
     let report = world.sync(&hansen).await;
-    assert_eq!(report.outcome, "failed", "{report:?}");
+    assert_eq!(report.outcome.as_str(), "failed", "{report:?}");
     assert!(report.throttled >= 1, "{report:?}");
-    assert_eq!(report.error.as_ref().unwrap().code, "throttled");
+    assert_eq!(report.error.as_ref().unwrap().code.as_str(), "throttled");
     let state = world.sync_state(&hansen).await;
     assert_eq!(state.consecutive_failures, 1);
     assert!(!state.needs_admin_action, "throttling is not the admin's problem");
@@ -193,11 +193,11 @@ async fn a_429_storm_backs_off_and_recovers() {
     // The storm passes: the next sync succeeds and resets everything.
     assert!(world.sim.clear_fault(storm));
     let report = world.sync(&hansen).await;
-    assert_eq!(report.outcome, "ok", "{report:?}");
+    assert_eq!(report.outcome.as_str(), "ok", "{report:?}");
     let state = world.sync_state(&hansen).await;
     assert_eq!(state.consecutive_failures, 0);
     assert!(state.breaker_open_until.is_none());
-    assert_eq!(world.row(vera).await.unwrap().state, "free");
+    assert_eq!(world.row(vera).await.unwrap().state.as_str(), "free");
 }
 
 #[tokio::test]
@@ -208,9 +208,9 @@ async fn an_auth_failure_marks_the_tenant_for_its_admin_with_the_fix() {
     // The admin pasted a wrong secret.
     world.store_secret(&hansen, "Wrong~secret.value").await;
     let report = world.sync(&hansen).await;
-    assert_eq!(report.outcome, "failed");
+    assert_eq!(report.outcome.as_str(), "failed");
     let error = report.error.unwrap();
-    assert_eq!(error.code, "auth_failed");
+    assert_eq!(error.code.as_str(), "auth_failed");
     let state = world.sync_state(&hansen).await;
     assert!(state.needs_admin_action);
 
@@ -242,7 +242,7 @@ async fn free_busy_detail_never_reads_subjects() {
         .await;
     world.sync(&hansen).await;
     let row = world.row(xena).await.unwrap();
-    assert_eq!(row.state, "busy");
+    assert_eq!(row.state.as_str(), "busy");
     assert!(!format!("{row:?}").contains("Fortroligt"));
     let items: Vec<calbridge::domain::calendar::CalendarItem> =
         serde_json::from_str(&row.items_json).unwrap();

@@ -61,8 +61,10 @@ impl World {
         })
         .await;
         let mut state = app.state.clone();
-        state.providers =
-            Arc::new(ProviderRegistry::new(&state.config).with_tunables(quick_tunables()));
+        state.providers = Arc::new(
+            ProviderRegistry::new(&state.config, state.clock.clone())
+                .with_tunables(quick_tunables()),
+        );
         World { app, sim, state }
     }
 
