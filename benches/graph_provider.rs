@@ -4,6 +4,11 @@
 //! Run with `cargo bench --bench graph_provider`. The simulator runs as a separate process
 //! (`calbridge simulate-m365`), so the CPU time and peak memory reported are the provider's
 //! own. Every tenant syncs at once, each on its own task, as the scheduler runs them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark that cannot go on should stop loudly, where it stands"
+)]
 
 use std::fmt::Write as _;
 use std::io::Write as _;

@@ -9,6 +9,11 @@
 //!     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench scheduler
 //!
 //! `BENCH_DETAIL=full` reads calendarView instead of getSchedule.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark that cannot go on should stop loudly, where it stands"
+)]
 
 use std::io::Write;
 use std::process::Stdio;
@@ -93,7 +98,7 @@ async fn cycle(
 ) -> anyhow::Result<()> {
     let cpu_before = cpu_time();
     let started = Instant::now();
-    let now = Utc::now();
+    let now = calbridge::clock::Clock::system().now();
     let lease = chrono::Duration::seconds(300);
     let claims = leases::claim_due(&state.db, "bench", now, now + lease, TENANTS as u64).await?;
     assert_eq!(claims.len(), TENANTS, "every tenant is due");
@@ -166,7 +171,7 @@ async fn main() -> anyhow::Result<()> {
     // The simulator runs as its own process, so its CPU and memory are not counted here.
     let directories: Vec<(Uuid, Uuid)> =
         (0..TENANTS).map(|_| (Uuid::new_v4(), Uuid::new_v4())).collect();
-    let meeting_at = Utc::now() + chrono::Duration::seconds(45);
+    let meeting_at = calbridge::clock::Clock::system().now() + chrono::Duration::seconds(45);
     let scenario_path = dir.path().join("bench.toml");
     std::fs::File::create(&scenario_path)?
         .write_all(scenario(meeting_at, &directories).as_bytes())?;
@@ -206,7 +211,7 @@ async fn main() -> anyhow::Result<()> {
         };
         let tenant = services::tenants::create(&state, &actor, &input).await?;
         let scope = calbridge::db::TenantScope::for_cli(tenant);
-        let now = Utc::now();
+        let now = calbridge::clock::Clock::system().now();
         let users = (0..USERS_PER_TENANT).map(|u| directory_user::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(tenant),
@@ -241,12 +246,12 @@ async fn main() -> anyhow::Result<()> {
     {
         cycle(&state, label, kind, &detail, fetches_tokens).await?;
         for tenant in &tenants {
-            leases::make_due(&state.db, *tenant, Utc::now()).await?;
+            leases::make_due(&state.db, *tenant, calbridge::clock::Clock::system().now()).await?;
         }
     }
 
     // Transitions: everyone's shared meeting starts at the same instant.
-    let wait = (meeting_at - Utc::now()).to_std().unwrap_or_default();
+    let wait = (meeting_at - calbridge::clock::Clock::system().now()).to_std().unwrap_or_default();
     println!(
         "\n== transitions: waiting {:.0} s for 10,000 meetings to start at once",
         wait.as_secs_f64()
@@ -274,9 +279,9 @@ async fn main() -> anyhow::Result<()> {
     let mut p99 = None;
     let mut all = None;
     let deadline = meeting_at + chrono::Duration::seconds(30);
-    while Utc::now() < deadline && all.is_none() {
+    while calbridge::clock::Clock::system().now() < deadline && all.is_none() {
         let busy = count_busy().await;
-        let lateness = Utc::now() - meeting_at;
+        let lateness = calbridge::clock::Clock::system().now() - meeting_at;
         if p50.is_none() && busy * 2 >= total {
             p50 = Some(lateness);
         }

@@ -10,6 +10,8 @@ use url::Url;
 /// Where the embedded database lives unless `DATABASE_URL` says otherwise.
 pub const DEFAULT_DATA_DIR: &str = "data";
 const DEFAULT_SQLITE_FILE: &str = "calbridge.db";
+const DEFAULT_LOGIN_URL: &str = "https://login.microsoftonline.com";
+const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
 
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {message}")]
@@ -122,11 +124,11 @@ impl Config {
         let ms_login_url = get("CALBRIDGE_MS_LOGIN_URL")
             .map(|raw| parse_http_url("CALBRIDGE_MS_LOGIN_URL", &raw))
             .transpose()?
-            .unwrap_or_else(|| Url::parse("https://login.microsoftonline.com").expect("constant"));
+            .map_or_else(|| parse_http_url("CALBRIDGE_MS_LOGIN_URL", DEFAULT_LOGIN_URL), Ok)?;
         let ms_graph_url = get("CALBRIDGE_MS_GRAPH_URL")
             .map(|raw| parse_http_url("CALBRIDGE_MS_GRAPH_URL", &raw))
             .transpose()?
-            .unwrap_or_else(|| Url::parse("https://graph.microsoft.com").expect("constant"));
+            .map_or_else(|| parse_http_url("CALBRIDGE_MS_GRAPH_URL", DEFAULT_GRAPH_URL), Ok)?;
         let sync_interval = match get("CALBRIDGE_SYNC_INTERVAL_SECS") {
             None => Duration::from_secs(60),
             Some(raw) => match raw.trim().parse::<u64>() {

@@ -121,8 +121,7 @@ impl MasterKey {
 
     /// A purpose-bound subkey, so one key never serves two purposes.
     pub fn derive(&self, purpose: &str) -> SecretBox<[u8; 32]> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.bytes.expose_secret())
-            .expect("HMAC takes any key length");
+        let mut mac = hmac_sha256(self.bytes.expose_secret());
         mac.update(b"calbridge/");
         mac.update(purpose.as_bytes());
         SecretBox::new(Box::new(mac.finalize().into_bytes().into()))
@@ -193,7 +192,7 @@ fn aad(tenant_id: &uuid::Uuid, field: SecretField) -> Vec<u8> {
 
 fn cipher(key: &MasterKey) -> aes_gcm::Aes256Gcm {
     use aes_gcm::KeyInit;
-    aes_gcm::Aes256Gcm::new_from_slice(key.bytes.expose_secret()).expect("32-byte key")
+    aes_gcm::Aes256Gcm::new(&(*key.bytes.expose_secret()).into())
 }
 
 impl Keyring {
@@ -206,6 +205,10 @@ impl Keyring {
     }
 
     /// Encrypts with the current key: `v1:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>`.
+    #[expect(
+        clippy::expect_used,
+        reason = "AES-GCM refuses only messages over 64 GiB; stored secrets are bounded to a few KiB"
+    )]
     pub fn encrypt(
         &self,
         tenant_id: &uuid::Uuid,
@@ -258,6 +261,12 @@ impl Keyring {
     pub fn is_stale(&self, stored: &str) -> bool {
         stored.split(':').nth(1) != Some(self.current.key_id().as_str())
     }
+}
+
+/// HMAC-SHA256 keyed with a 256-bit key.
+#[expect(clippy::expect_used, reason = "HMAC accepts keys of any length")]
+pub fn hmac_sha256(key: &[u8; 32]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length")
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         clock,
         csrf: CsrfKey::new(keyring.current().derive("csrf")),
         keyring: Arc::new(keyring),
-        passwords: PasswordService::for_this_machine(),
+        passwords: PasswordService::for_this_machine()?,
         config: Arc::new(config),
     })
 }

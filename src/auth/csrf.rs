@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretBox};
 use sha2::Sha256;
 
@@ -33,8 +33,7 @@ impl CsrfKey {
     }
 
     fn mac(&self, binding: &Binding<'_>) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.key.expose_secret())
-            .expect("HMAC takes any key length");
+        let mut mac = crate::secrets::hmac_sha256(self.key.expose_secret());
         match binding {
             Binding::Session(id) => {
                 mac.update(b"session:");

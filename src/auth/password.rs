@@ -33,6 +33,7 @@ pub struct PasswordService {
     decoy_hash: Arc<String>,
 }
 
+#[expect(clippy::expect_used, reason = "the parameters are constants within argon2's limits")]
 fn hasher() -> Argon2<'static> {
     let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid constants");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
@@ -40,20 +41,20 @@ fn hasher() -> Argon2<'static> {
 
 impl PasswordService {
     /// `concurrency` bounds simultaneous hashes (and so memory: concurrency × 19 MiB).
-    pub fn new(concurrency: usize) -> PasswordService {
+    pub fn new(concurrency: usize) -> Result<PasswordService, PasswordError> {
         let decoy = crate::auth::token::random_token();
         let decoy_hash = hasher()
             .hash_password(decoy.as_bytes())
-            .expect("hashing a random password")
+            .map_err(|e| PasswordError::Hashing(e.to_string()))?
             .to_string();
-        PasswordService {
+        Ok(PasswordService {
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
             decoy_hash: Arc::new(decoy_hash),
-        }
+        })
     }
 
     /// A sensible bound for this machine: one hash per core, at least two.
-    pub fn for_this_machine() -> PasswordService {
+    pub fn for_this_machine() -> Result<PasswordService, PasswordError> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         PasswordService::new(cores.max(2))
     }
@@ -115,7 +116,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
-        let service = PasswordService::new(2);
+        let service = PasswordService::new(2).unwrap();
         let pw = SecretString::from("correct horse battery staple");
         let hash = service.hash(&pw).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
@@ -127,7 +128,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrency_is_bounded() {
-        let service = PasswordService::new(1);
+        let service = PasswordService::new(1).unwrap();
         let pw = SecretString::from("some password here");
         let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let peak = Arc::new(std::sync::atomic::AtomicUsize::new(0));

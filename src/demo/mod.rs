@@ -39,21 +39,21 @@ pub struct Demo {
     dir: tempfile::TempDir,
 }
 
-fn scenario() -> Scenario {
-    Scenario {
+fn scenario() -> anyhow::Result<Scenario> {
+    Ok(Scenario {
         simulator: Default::default(),
         tenants: vec![TenantSpec {
             name: "Nordlys Rådgivning A/S".into(),
-            directory_id: DIRECTORY_ID.parse().expect("constant GUID"),
+            directory_id: DIRECTORY_ID.parse()?,
             domains: vec![people::DOMAIN.into()],
-            client_id: CLIENT_ID.parse().expect("constant GUID"),
+            client_id: CLIENT_ID.parse()?,
             client_secret: CLIENT_SECRET.into(),
             secret_expires: None,
             role: AppRole::CalendarsRead,
             mailboxes: people::mailboxes(),
         }],
         faults: Vec::new(),
-    }
+    })
 }
 
 /// Starts everything and seeds the demo tenant; `bind` is the portal's address.
@@ -62,8 +62,8 @@ pub async fn start(bind: SocketAddr) -> anyhow::Result<Demo> {
         .prefix("calbridge-demo-")
         .tempdir()
         .context("creating a temporary folder")?;
-    let simulator = Simulator::start(scenario(), "127.0.0.1:0").await?;
-    let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
+    let simulator = Simulator::start(scenario()?, "127.0.0.1:0").await?;
+    let mut config = Config::from_lookup(|_| None)?;
     config.bind = bind;
     config.database = DatabaseTarget::Sqlite(dir.path().join("calbridge.db"));
     config.master_key = Some(MasterKey::generate().to_base64());

@@ -4,10 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::prelude::Uuid;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::error::or_refused;
-use super::{
-    Actor, AppState, Error, FieldErrors, FormError, Invalid, Result, TenantScope, audit, invites,
-};
+use super::{Actor, AppState, Error, FieldErrors, Invalid, Result, TenantScope, audit};
 use crate::db::accounts;
 use crate::db::entities::account;
 use crate::domain::password::check_new_password;
@@ -33,13 +30,6 @@ impl From<account::Model> for AccountRow {
             last_login_at: a.last_login_at,
         }
     }
-}
-
-/// The team page: who has access, and who is invited.
-#[derive(Debug, Clone)]
-pub struct TeamPage {
-    pub accounts: Vec<AccountRow>,
-    pub invites: Vec<invites::InviteRow>,
 }
 
 /// Creates an operator account (from the command line); returns its address.
@@ -83,26 +73,9 @@ pub async fn in_tenant(state: &AppState, scope: TenantScope) -> Result<Vec<Accou
     Ok(accounts::list_in_tenant(&state.db, scope).await?.into_iter().map(Into::into).collect())
 }
 
-pub async fn team(state: &AppState, scope: TenantScope) -> Result<TeamPage> {
-    Ok(TeamPage {
-        accounts: in_tenant(state, scope).await?,
-        invites: invites::open(state, scope).await?,
-    })
-}
-
-/// Disables (ending every session at once) or re-enables an account of the tenant.
+/// Disables (ending every session at once) or re-enables an account of the tenant; an admin
+/// cannot disable themselves.
 pub async fn set_disabled(
-    state: &AppState,
-    actor: &Actor,
-    scope: TenantScope,
-    account_id: Uuid,
-    disabled: bool,
-) -> Result<(), FormError<TeamPage>> {
-    let done = disable_or_enable(state, actor, scope, account_id, disabled).await;
-    or_refused(done, team(state, scope)).await
-}
-
-async fn disable_or_enable(
     state: &AppState,
     actor: &Actor,
     scope: TenantScope,

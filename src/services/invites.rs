@@ -5,10 +5,8 @@ use sea_orm::TransactionTrait;
 use sea_orm::prelude::Uuid;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::accounts::{self, TeamPage};
 use super::error::or_refused;
 use super::sessions::{self, SignedIn};
-use super::tenants::{self, TenantPage};
 use super::validation::optional_text;
 use super::{Actor, AppState, Error, FieldErrors, FormError, Invalid, Result, TenantScope, audit};
 use crate::auth::token;
@@ -53,7 +51,7 @@ pub struct Acceptance {
     pub password_repeat: SecretString,
 }
 
-/// Invites someone into the tenant (from the command line, or seeding the demo).
+/// Invites someone into the tenant; the portal's forms wrap this (`team`, `console`).
 pub async fn create(
     state: &AppState,
     actor: &Actor,
@@ -105,28 +103,6 @@ pub async fn create(
         path: format!("/invite/{secret}"),
         expires_at: invite.expires_at,
     })
-}
-
-/// A tenant admin invites a colleague; refused input comes back with the team page.
-pub async fn invite_colleague(
-    state: &AppState,
-    actor: &Actor,
-    scope: TenantScope,
-    email: &str,
-    role: &str,
-) -> Result<CreatedInvite, FormError<TeamPage>> {
-    or_refused(create(state, actor, scope, email, role).await, accounts::team(state, scope)).await
-}
-
-/// The operator invites someone into a tenant; refused input comes back with its page.
-pub async fn invite_to_tenant(
-    state: &AppState,
-    actor: &Actor,
-    scope: TenantScope,
-    email: &str,
-    role: &str,
-) -> Result<CreatedInvite, FormError<TenantPage>> {
-    or_refused(create(state, actor, scope, email, role).await, tenants::page(state, scope)).await
 }
 
 async fn usable(state: &AppState, secret: &str) -> Result<(invite::Model, String)> {

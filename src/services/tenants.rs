@@ -6,9 +6,9 @@ use sea_orm::prelude::Uuid;
 use super::health::SyncStatus;
 use super::validation::{optional_phone, optional_text, required_text};
 use super::{Actor, AppState, Error, FieldErrors, Invalid, Result, TenantScope, audit};
-use super::{accounts, health, invites};
+use super::{accounts, health};
+use crate::db::directory;
 use crate::db::tenants::{self, NewTenant};
-use crate::db::{directory, entities::tenant};
 use crate::domain::tenant::{
     DEFAULT_TIMEZONE, MAX_LICENCES, TenantState, parse_cvr, parse_timezone,
 };
@@ -58,14 +58,6 @@ pub struct TenantDetail {
     pub timezone: String,
     pub locale: String,
     pub created_at: DateTime<Utc>,
-}
-
-/// The operator's page of one tenant.
-#[derive(Debug, Clone)]
-pub struct TenantPage {
-    pub tenant: TenantDetail,
-    pub accounts: Vec<accounts::AccountRow>,
-    pub invites: Vec<invites::InviteRow>,
 }
 
 /// A tenant member's start page.
@@ -186,39 +178,6 @@ pub async fn list(state: &AppState) -> Result<Vec<TenantRow>> {
             }
         })
         .collect())
-}
-
-async fn detail(state: &AppState, tenant: tenant::Model) -> Result<TenantDetail> {
-    let (users, enabled_users) = tenants::user_counts(&state.db, Some(tenant.id))
-        .await?
-        .get(&tenant.id)
-        .copied()
-        .unwrap_or((0, 0));
-    Ok(TenantDetail {
-        id: tenant.id,
-        name: tenant.name,
-        state: tenant.state,
-        cvr: tenant.cvr,
-        contact_name: tenant.contact_name,
-        contact_email: tenant.contact_email,
-        contact_phone: tenant.contact_phone,
-        licences: tenant.licences,
-        users,
-        enabled_users,
-        timezone: tenant.timezone,
-        locale: tenant.locale,
-        created_at: tenant.created_at,
-    })
-}
-
-/// The operator's page of one tenant: its details, accounts and open invitations.
-pub async fn page(state: &AppState, scope: TenantScope) -> Result<TenantPage> {
-    let tenant = tenants::find(&state.db, scope.tenant_id()).await?.ok_or(Error::NotFound)?;
-    Ok(TenantPage {
-        tenant: detail(state, tenant).await?,
-        accounts: accounts::in_tenant(state, scope).await?,
-        invites: invites::open(state, scope).await?,
-    })
 }
 
 /// What a tenant member sees first.

@@ -67,7 +67,7 @@ fn header<'a>(headers: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
 }
 
 pub fn serve(sim: &Arc<Sim>, call: &BatchCall<'_>) -> BatchServed {
-    let ctx = RequestCtx::new(call.client_request_id);
+    let ctx = RequestCtx::new(call.client_request_id, sim.clock.now());
     let token = sim.check_bearer(call.authorization);
     let tenant_names = token
         .as_ref()

@@ -452,11 +452,14 @@ mod tests {
         assert_eq!(scenario.tenants[0].role, AppRole::CalendarsReadBasic);
         let expires = scenario.tenants[0].secret_expires.as_ref().unwrap();
         assert_eq!(
-            resolve_time(expires, Utc::now(), Tz::UTC).unwrap(),
+            resolve_time(expires, crate::clock::Clock::system().now(), Tz::UTC).unwrap(),
             utc("2027-05-01T00:00:00Z")
         );
         let start = scenario.tenants[0].mailboxes[0].events[0].start.as_ref().unwrap();
-        assert_eq!(resolve_time(start, Utc::now(), Tz::UTC).unwrap(), utc("2024-06-12T09:00:00Z"));
+        assert_eq!(
+            resolve_time(start, crate::clock::Clock::system().now(), Tz::UTC).unwrap(),
+            utc("2024-06-12T09:00:00Z")
+        );
         assert!(Scenario::from_toml_str("[simulator]\nbogus = 1").is_err());
     }
 }

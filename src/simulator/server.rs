@@ -22,6 +22,7 @@ use super::graph::{self, GraphCall, Reply, response};
 use super::scenario::{EventPatch, EventSpec, Scenario, TenantSpec};
 use super::state::{ControlError, EventInfo, MailboxInfo, NewMailbox, Sim, TenantInfo};
 use super::token::{self, TokenCall};
+use crate::clock::Clock;
 
 /// Large enough for any 20-item batch a client could reasonably send.
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -31,12 +32,21 @@ pub struct Simulator;
 impl Simulator {
     /// Binds `bind` (e.g. "127.0.0.1:0") and serves `scenario` until [`SimulatorHandle::stop`].
     pub async fn start(scenario: Scenario, bind: &str) -> anyhow::Result<SimulatorHandle> {
+        Simulator::start_with_clock(scenario, bind, Clock::system()).await
+    }
+
+    /// As [`Simulator::start`], with Microsoft's clock given (tests move it with the app's).
+    pub async fn start_with_clock(
+        scenario: Scenario,
+        bind: &str,
+        clock: Clock,
+    ) -> anyhow::Result<SimulatorHandle> {
         let listener =
             TcpListener::bind(bind).with_context(|| format!("cannot bind simulator to {bind}"))?;
         listener.set_nonblocking(true)?;
         let base_url = base_url(listener.local_addr()?);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let sim = Sim::from_scenario(&scenario, shutdown_rx)?;
+        let sim = Sim::from_scenario(&scenario, clock, shutdown_rx)?;
         let data = Data::from(Arc::clone(&sim));
         let mut server = HttpServer::new(move || {
             App::new()
@@ -238,9 +248,9 @@ async fn delay(sim: &Sim) {
 }
 
 /// What a hung request finally gets, if its client is still there.
-fn hang_ended(client_request_id: Option<&str>) -> HttpResponse {
+fn hang_ended(sim: &Sim, client_request_id: Option<&str>) -> HttpResponse {
     into_http(response::error(
-        &RequestCtx::new(client_request_id),
+        &RequestCtx::new(client_request_id, sim.clock.now()),
         504,
         "serviceNotAvailable",
         "The request timed out.",
@@ -262,7 +272,7 @@ async fn finish(
         Reply::Hang(duration) => {
             sim.counters.record(kind, "hang", outcome, false);
             hang(sim, duration).await;
-            hang_ended(client_request_id)
+            hang_ended(sim, client_request_id)
         }
     }
 }

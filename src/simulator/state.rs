@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::domain::timezone::{local_to_utc, resolve_zone, windows_name};
 
 use super::calendar::{Calendar, CalendarError, Sensitivity, StoredEvent, graph_show_as};
@@ -254,16 +255,19 @@ pub struct Sim {
     batch_order: RwLock<BatchOrder>,
     batch_rng: Mutex<StdRng>,
     pub started_at: DateTime<Utc>,
+    /// Microsoft's "now": token expiry dates, relative event times, error dates.
+    pub clock: Clock,
     shutdown: watch::Receiver<bool>,
 }
 
 impl Sim {
     pub fn from_scenario(
         scenario: &Scenario,
+        clock: Clock,
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<Arc<Sim>> {
         let settings = &scenario.simulator;
-        let started_at = Utc::now();
+        let started_at = clock.now();
         let sim = Arc::new(Sim {
             directory: RwLock::new(Directory::default()),
             tokens: RwLock::new(HashMap::new()),
@@ -278,6 +282,7 @@ impl Sim {
                 None => rand::make_rng(),
             }),
             started_at,
+            clock,
             shutdown,
         });
         for tenant in &scenario.tenants {
@@ -469,14 +474,14 @@ impl Sim {
 
     /// Adds a directory tenant (with its mailboxes) while the simulator runs.
     pub fn add_tenant(&self, spec: &TenantSpec) -> Result<(), ControlError> {
-        self.load_tenant(spec, Utc::now())
+        self.load_tenant(spec, self.clock.now())
     }
 
     pub fn add_mailbox(&self, new: &NewMailbox) -> Result<MailboxInfo, ControlError> {
         let tenant = self
             .tenant_by_name(&new.tenant)
             .ok_or_else(|| ControlError::NotFound(format!("no tenant {:?}", new.tenant)))?;
-        let mailbox = self.insert_mailbox(tenant.directory_id, &new.mailbox, Utc::now())?;
+        let mailbox = self.insert_mailbox(tenant.directory_id, &new.mailbox, self.clock.now())?;
         Ok(mailbox_info(&mailbox))
     }
 
@@ -501,7 +506,7 @@ impl Sim {
 
     pub fn add_event(&self, mailbox: &str, spec: &EventSpec) -> Result<EventInfo, ControlError> {
         let mailbox = self.existing_mailbox(mailbox)?;
-        let event = build_event(spec, Utc::now(), mailbox.tz)?;
+        let event = build_event(spec, self.clock.now(), mailbox.tz)?;
         let mut calendar = mailbox.calendar.write().unwrap_or_else(|e| e.into_inner());
         Ok(EventInfo::from(calendar.insert(event)?.as_ref()))
     }
@@ -516,7 +521,7 @@ impl Sim {
         let mut calendar = mailbox.calendar.write().unwrap_or_else(|e| e.into_inner());
         let current =
             calendar.get(id).ok_or_else(|| ControlError::NotFound(format!("no event {id:?}")))?;
-        let changed = apply_patch(&current, patch, Utc::now(), mailbox.tz)?;
+        let changed = apply_patch(&current, patch, self.clock.now(), mailbox.tz)?;
         Ok(EventInfo::from(calendar.replace(changed)?.as_ref()))
     }
 
@@ -643,7 +648,8 @@ pub fn build_event(
         resolve_span(start, spec.end.as_ref(), spec.duration.as_deref(), spec.all_day, anchor, tz)?;
     let recurrence =
         spec.recurrence.as_ref().map(|r: &RecurrenceSpec| r.resolve(anchor, tz)).transpose()?;
-    let now = Utc::now();
+    // The anchor is the moment the event is written.
+    let now = anchor;
     Ok(StoredEvent {
         id: spec.id.clone().unwrap_or_else(new_event_id),
         subject: spec.subject.clone(),
@@ -708,7 +714,7 @@ fn apply_patch(
         event.start = start;
         event.end = end;
     }
-    event.modified = Utc::now();
+    event.modified = anchor;
     event.change_key = random_change_key();
     Ok(event)
 }

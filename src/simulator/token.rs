@@ -69,7 +69,7 @@ pub struct TokenServed {
 }
 
 pub fn serve(sim: &Sim, call: &TokenCall<'_>) -> TokenServed {
-    let now = Utc::now();
+    let now = sim.clock.now();
     let correlation_id = call
         .client_request_id
         .filter(|id| Uuid::parse_str(id).is_ok())
@@ -107,14 +107,14 @@ pub fn serve(sim: &Sim, call: &TokenCall<'_>) -> TokenServed {
             return injected(Reply::Respond(unavailable(&correlation_id, now)));
         }
         Some(FaultKind::GatewayTimeout) => {
-            let ctx = RequestCtx::new(call.client_request_id);
+            let ctx = RequestCtx::new(call.client_request_id, now);
             return injected(Reply::Respond(html_error_page(&ctx, 504)));
         }
         Some(FaultKind::Hang { secs }) => {
             return injected(Reply::Hang(secs.map(Duration::from_secs).unwrap_or(DEFAULT_HANG)));
         }
         Some(FaultKind::NonJson { status }) => {
-            let ctx = RequestCtx::new(call.client_request_id);
+            let ctx = RequestCtx::new(call.client_request_id, now);
             return injected(Reply::Respond(html_error_page(&ctx, status.unwrap_or(503))));
         }
         Some(FaultKind::TruncatedJson) => {

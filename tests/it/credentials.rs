@@ -109,7 +109,7 @@ async fn a_ciphertext_copied_to_another_tenant_does_not_decrypt() {
         ews_username: Set(None),
         ews_password_ciphertext: Set(None),
         ews_auth_scheme: Set(None),
-        updated_at: Set(chrono::Utc::now()),
+        updated_at: Set(calbridge::clock::Clock::system().now()),
     };
     sea_orm::ActiveModelTrait::insert(planted, &app.state.db).await.unwrap();
     let refused =

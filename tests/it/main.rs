@@ -1,4 +1,9 @@
 //! End-to-end tests: the real app on port 0, driven over HTTP and through the CLI.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test that cannot go on should fail loudly, where it stands"
+)]
 
 mod support;
 

@@ -152,7 +152,7 @@ fn unavailable(ctx: &RequestCtx, retry_after: Option<RetryAfter>) -> FaultEffect
 }
 
 pub fn serve(sim: &Arc<Sim>, call: &GraphCall<'_>) -> Served {
-    let ctx = RequestCtx::new(call.client_request_id);
+    let ctx = RequestCtx::new(call.client_request_id, sim.clock.now());
     let (kind, user) = match route(call.method, call.path) {
         Route::GetSchedule(user) => (EndpointKind::GetSchedule, user),
         Route::CalendarView(user) => (EndpointKind::CalendarView, user),

@@ -76,7 +76,7 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    pub fn new(client_request_id: Option<&str>) -> Self {
+    pub fn new(client_request_id: Option<&str>, now: DateTime<Utc>) -> Self {
         let request_id = Uuid::new_v4().to_string();
         RequestCtx {
             client_request_id: client_request_id
@@ -84,7 +84,7 @@ impl RequestCtx {
                 .map(str::to_string)
                 .unwrap_or_else(|| request_id.clone()),
             request_id,
-            now: Utc::now(),
+            now,
         }
     }
 

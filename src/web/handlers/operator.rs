@@ -80,7 +80,7 @@ pub async fn tenant(
     id: web::Path<Uuid>,
     query: web::Query<TenantQuery>,
 ) -> AppResult<HttpResponse> {
-    let detail = services::tenants::page(&state, op.scope_for(*id)).await?;
+    let detail = services::console::tenant_page(&state, op.scope_for(*id)).await?;
     let notice = query.created.is_some().then_some(messages(ctx.locale).tenant_created_notice);
     let page = Page::new(&ctx, &detail.tenant.name, "/operator").with_notice(notice);
     let invite = InviteForm { role: "tenant_admin".into(), ..Default::default() };
@@ -96,9 +96,7 @@ pub async fn invite(
 ) -> AppResult<HttpResponse> {
     let scope = op.scope_for(*id);
     let form = form.into_inner();
-    match services::invites::invite_to_tenant(&state, &ctx.actor(), scope, &form.email, &form.role)
-        .await
-    {
+    match services::console::invite(&state, &ctx.actor(), scope, &form.email, &form.role).await {
         Ok(created) => {
             Ok(ok(&InviteCreatedView::new(&ctx, created, format!("/operator/tenants/{id}"))))
         }

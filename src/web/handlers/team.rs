@@ -28,7 +28,7 @@ pub async fn page(
     admin: TenantAdmin,
     query: web::Query<DoneQuery>,
 ) -> AppResult<HttpResponse> {
-    let team = services::accounts::team(&state, admin.scope).await?;
+    let team = services::team::page(&state, admin.scope).await?;
     let t = messages(ctx.locale);
     let notice = match query.done.as_deref() {
         Some("revoked") => Some(t.invite_revoked),
@@ -55,8 +55,7 @@ pub async fn invite(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     let actor = ctx.actor();
-    let sent =
-        services::invites::invite_colleague(&state, &actor, admin.scope, &form.email, &form.role);
+    let sent = services::team::invite(&state, &actor, admin.scope, &form.email, &form.role);
     match sent.await {
         Ok(created) => Ok(ok(&InviteCreatedView::new(&ctx, created, "/team".into()))),
         Err(FormError::Refused(r)) => {
@@ -85,7 +84,7 @@ async fn set_disabled(
     id: Uuid,
     disabled: bool,
 ) -> AppResult<HttpResponse> {
-    match services::accounts::set_disabled(state, &ctx.actor(), admin.scope, id, disabled).await {
+    match services::team::set_disabled(state, &ctx.actor(), admin.scope, id, disabled).await {
         Ok(()) => {
             Ok(see_other(if disabled { "/team?done=disabled" } else { "/team?done=enabled" }))
         }

@@ -2,7 +2,8 @@ use askama::Template;
 
 use super::Page;
 use crate::services::FieldErrors;
-use crate::services::tenants::{TenantPage, TenantRow};
+use crate::services::console::TenantPage;
+use crate::services::tenants::TenantRow;
 
 #[derive(Template)]
 #[template(path = "operator/tenants.html")]

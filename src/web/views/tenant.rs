@@ -4,8 +4,8 @@ use sea_orm::prelude::Uuid;
 use super::Page;
 use super::operator::InviteForm;
 use crate::services::FieldErrors;
-use crate::services::accounts::TeamPage;
 use crate::services::directory::{DirectoryUser, UserInput, UsersPage};
+use crate::services::team::TeamPage;
 use crate::services::tenants::Dashboard;
 
 #[derive(Template)]

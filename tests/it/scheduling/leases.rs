@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use calbridge::config::DatabaseTarget;
 use calbridge::db::leases;
-use chrono::Utc;
 use sea_orm::EntityTrait;
 
 use super::world::{World, options};
@@ -66,7 +65,7 @@ async fn an_expired_lease_is_taken_over_and_the_old_holder_is_fenced_off() {
     let world = World::new().await;
     let hansen = world.customer("Hansen", "hansen.dk", "free-busy").await;
     let db = &world.state.db;
-    let now = Utc::now();
+    let now = calbridge::clock::Clock::system().now();
     let lease = chrono::Duration::seconds(30);
     let crashed = leases::claim_due(db, "crashed", now, now + lease, 10).await.unwrap();
     assert_eq!(crashed.len(), 1);

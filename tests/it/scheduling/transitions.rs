@@ -16,7 +16,7 @@ async fn wait_for_state(
     let started = Instant::now();
     while started.elapsed() < deadline {
         if world.row(user).await.is_some_and(|r| r.state.as_str() == state) {
-            return Some(Utc::now());
+            return Some(calbridge::clock::Clock::system().now());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

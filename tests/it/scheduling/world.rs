@@ -225,7 +225,7 @@ impl World {
 /// assertions compare instants exactly.
 pub fn now() -> DateTime<Utc> {
     use chrono::SubsecRound;
-    Utc::now().trunc_subsecs(0)
+    calbridge::clock::Clock::system().now().trunc_subsecs(0)
 }
 
 pub fn at(t: DateTime<Utc>) -> Option<TimeInput> {

@@ -206,7 +206,7 @@ async fn relative_times_from_scenario_and_handle() {
     })
     .await;
     let token = h.token().await;
-    let now = chrono::Utc::now();
+    let now = calbridge::clock::Clock::system().now();
     let path = format!(
         "/v1.0/users/mixed@contoso.dk/calendarView?startDateTime={}&endDateTime={}",
         (now - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
@@ -254,7 +254,7 @@ async fn example_scenario_file_loads_and_serves() {
         .await
         .unwrap();
     let token = token["access_token"].as_str().unwrap();
-    let now = chrono::Utc::now();
+    let now = calbridge::clock::Clock::system().now();
     let url = format!(
         "{base}/v1.0/users/adele.vance@contoso.dk/calendarView?startDateTime={}&endDateTime={}&$top=50",
         now.format("%Y-%m-%dT%H:%M:%SZ"),
