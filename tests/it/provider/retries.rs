@@ -254,3 +254,44 @@ async fn garbage_and_truncated_bodies_are_malformed() {
     assert!(answer(&answers, &user(1)).result.is_ok() && answer(&answers, &user(3)).result.is_ok());
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn an_http_date_is_read_against_the_same_clock_as_microsofts() {
+    // Time moved an hour (as tests move it, or as a host's clock is corrected): Microsoft's
+    // dates and the provider's "now" both come from that clock, so two seconds stay two.
+    let clock = calbridge::clock::Clock::system();
+    clock.advance(chrono::Duration::hours(1));
+    let sim = calbridge::simulator::Simulator::start_with_clock(
+        scenario(3),
+        "127.0.0.1:0",
+        clock.clone(),
+    )
+    .await
+    .unwrap();
+    sim.add_fault(fault(
+        FaultEndpoint::CalendarView,
+        Some(&user(1)),
+        FaultKind::TooManyRequests {
+            retry_after: Some(RetryAfter::HttpDate { http_date_in_secs: 2 }),
+        },
+        Some(1),
+    ));
+    let settings = calbridge::providers::graph::GraphSettings::new(
+        CONTOSO.directory,
+        CONTOSO.client,
+        secrecy::SecretString::from(CONTOSO.secret),
+        DetailLevel::Full,
+    )
+    .with_base_url(sim.base_url())
+    .with_tunables(quick())
+    .with_clock(clock);
+    let provider = calbridge::providers::graph::GraphProvider::new(settings).unwrap();
+    let (outcome, elapsed) = timed_read(&provider, &users(1..=3)).await;
+    assert_eq!(outcome.stats.retries, 1);
+    assert!(answers(outcome).iter().all(|a| a.result.is_ok()), "the retry succeeded");
+    assert!(
+        elapsed >= Duration::from_millis(950) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
+    sim.stop().await;
+}

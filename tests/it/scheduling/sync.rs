@@ -249,3 +249,42 @@ async fn free_busy_detail_never_reads_subjects() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].show_as, ShowAs::Busy);
 }
+
+async fn rename_column(world: &World, table: &str, from: &str, to: &str) {
+    use sea_orm::ConnectionTrait;
+    let sql = format!("ALTER TABLE {table} RENAME COLUMN {from} TO {to}");
+    world.state.db.execute_unprepared(&sql).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_database_failure_reading_the_connection_is_retried_not_put_on_the_admin() {
+    let world = World::new().await;
+    let hansen = world.customer("Hansen", "hansen.dk", "full").await;
+    world.person(&hansen, "yrsa", vec![]).await;
+    // The stored connection cannot be read (a column it needs is missing), while everything
+    // else the sync touches still answers.
+    rename_column(&world, "provider_configs", "detail_level", "detail_level_gone").await;
+    let report = world.sync(&hansen).await;
+    rename_column(&world, "provider_configs", "detail_level_gone", "detail_level").await;
+
+    assert_eq!(report.outcome.as_str(), "failed", "{report:?}");
+    let error = report.error.as_ref().unwrap();
+    assert_eq!(error.reason.as_str(), "storage_unavailable", "{report:?}");
+    let state = world.sync_state(&hansen).await;
+    assert!(!state.needs_admin_action, "nothing is wrong with the credentials");
+    assert_eq!(state.consecutive_failures, 1, "counted as a failure, so it backs off");
+    assert!(state.next_run_at > world.state.clock.now(), "retried later, not at once");
+
+    world.app.create_member(hansen.id, "it@hansen.dk", "tenant_admin").await;
+    let admin = world.app.browser();
+    admin.login("it@hansen.dk", PASSWORD).await;
+    let page = admin.get("/sync").await;
+    assert!(page.body.contains("Failing, retrying"), "{}", page.body);
+    assert!(page.body.contains("could not read its own database"), "{}", page.body);
+    assert!(!page.body.contains("Needs an administrator"));
+    assert!(!page.body.contains("cannot be used as it is set up"));
+
+    // Once the database answers again, the next sync simply works.
+    let report = world.sync(&hansen).await;
+    assert_eq!(report.outcome.as_str(), "ok", "{report:?}");
+}
