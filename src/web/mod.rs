@@ -12,48 +12,96 @@ use actix_web::{HttpResponse, http::header, web};
 
 use handlers::{auth, health, invite, operator, presence, rules, sync, team, tenant, users};
 
-/// Every route of the service, in one place.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/static/{file}", web::get().to(assets::serve))
-        .route("/", web::get().to(auth::home))
-        .route("/login", web::get().to(auth::login_page))
-        .route("/login", web::post().to(auth::login))
-        .route("/logout", web::post().to(auth::logout))
-        .route("/invite/{token}", web::get().to(invite::page))
-        .route("/invite/{token}", web::post().to(invite::accept))
-        // Operator console
-        .route("/operator", web::get().to(operator::tenants))
-        .route("/operator/tenants/new", web::get().to(operator::new_tenant))
-        .route("/operator/tenants", web::post().to(operator::create_tenant))
-        .route("/operator/tenants/{id}", web::get().to(operator::tenant))
-        .route("/operator/tenants/{id}/invites", web::post().to(operator::invite))
-        .route(
-            "/operator/tenants/{id}/invites/{invite}/revoke",
-            web::post().to(operator::revoke_invite),
-        )
-        .route("/operator/tenants/{id}/sync", web::get().to(sync::operator))
-        .route("/operator/audit", web::get().to(operator::audit))
-        // Tenant area
-        .route("/dashboard", web::get().to(tenant::dashboard))
-        .route("/audit", web::get().to(tenant::audit))
-        .route("/presence", web::get().to(presence::board))
-        .route("/rules", web::get().to(rules::page))
-        .route("/rules", web::post().to(rules::save))
-        .route("/rules/preview", web::post().to(rules::preview))
-        .route("/sync", web::get().to(sync::tenant))
-        .route("/users", web::get().to(users::list))
-        .route("/users", web::post().to(users::add))
-        .route("/users/{id}", web::get().to(users::edit))
-        .route("/users/{id}", web::post().to(users::update))
-        .route("/users/{id}/sync", web::post().to(users::set_sync))
-        .route("/users/{id}/delete", web::post().to(users::remove))
-        .route("/team", web::get().to(team::page))
-        .route("/team/invites", web::post().to(team::invite))
-        .route("/team/invites/{id}/revoke", web::post().to(team::revoke_invite))
-        .route("/team/accounts/{id}/disable", web::post().to(team::disable))
-        .route("/team/accounts/{id}/enable", web::post().to(team::enable));
+/// Who may call a route. The role extractor in each handler's signature enforces it; the
+/// route matrix test checks every route of [`ROUTES`] against what is declared here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in account.
+    SignedIn,
+    Operator,
+    TenantAdmin,
+    /// A tenant's admins and receptionists.
+    TenantMember,
+}
+
+/// One row of the route table.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Declares the route table once: the actix configuration and the list the tests enumerate.
+macro_rules! route_table {
+    ($($access:ident { $($method:ident $path:literal => $handler:path;)* })*) => {
+        /// Every route of the service, in one place, grouped by who may call it.
+        pub fn routes(cfg: &mut web::ServiceConfig) {
+            $($(cfg.route($path, web::$method().to($handler));)*)*
+        }
+
+        /// The same routes as data.
+        pub const ROUTES: &[Route] = &[
+            $($(Route {
+                method: route_table!(@method $method),
+                path: $path,
+                access: Access::$access,
+            },)*)*
+        ];
+    };
+    (@method get) => { "GET" };
+    (@method post) => { "POST" };
+}
+
+route_table! {
+    Public {
+        get "/healthz" => health::healthz;
+        get "/readyz" => health::readyz;
+        get "/static/{file}" => assets::serve;
+        get "/" => auth::home;
+        get "/login" => auth::login_page;
+        post "/login" => auth::login;
+        get "/invite/{token}" => invite::page;
+        post "/invite/{token}" => invite::accept;
+    }
+    SignedIn {
+        post "/logout" => auth::logout;
+    }
+    Operator {
+        get "/operator" => operator::tenants;
+        get "/operator/tenants/new" => operator::new_tenant;
+        post "/operator/tenants" => operator::create_tenant;
+        get "/operator/tenants/{id}" => operator::tenant;
+        post "/operator/tenants/{id}/invites" => operator::invite;
+        post "/operator/tenants/{id}/invites/{invite}/revoke" => operator::revoke_invite;
+        get "/operator/tenants/{id}/sync" => sync::operator;
+        get "/operator/audit" => operator::audit;
+    }
+    TenantMember {
+        get "/dashboard" => tenant::dashboard;
+        get "/presence" => presence::board;
+    }
+    TenantAdmin {
+        get "/audit" => tenant::audit;
+        get "/rules" => rules::page;
+        post "/rules" => rules::save;
+        post "/rules/preview" => rules::preview;
+        get "/sync" => sync::tenant;
+        get "/users" => users::list;
+        post "/users" => users::add;
+        get "/users/{id}" => users::edit;
+        post "/users/{id}" => users::update;
+        post "/users/{id}/sync" => users::set_sync;
+        post "/users/{id}/delete" => users::remove;
+        get "/team" => team::page;
+        post "/team/invites" => team::invite;
+        post "/team/invites/{id}/revoke" => team::revoke_invite;
+        post "/team/accounts/{id}/disable" => team::disable;
+        post "/team/accounts/{id}/enable" => team::enable;
+    }
 }
 
 /// The answer to a successful form post: go look at the result (post/redirect/get).
