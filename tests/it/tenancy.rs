@@ -1,21 +1,35 @@
-//! A tenant's objects do not exist for anyone else.
+//! The route matrix: every route of the route table, as every kind of caller who must be
+//! refused. The routes come from the table itself, so a new route is checked the moment it is
+//! added, and a route with a path parameter the matrix cannot fill fails the test until it can.
 
-use calbridge::services;
+use calbridge::web::{Access, ROUTES, Route};
+use sea_orm::prelude::Uuid;
+use sea_orm::{ConnectionTrait, Statement};
 
-use crate::support::{PASSWORD, TestApp, tenant_scope};
+use crate::support::{Browser, PASSWORD, TestApp};
 
-#[tokio::test]
-async fn another_tenants_objects_answer_404_on_every_route() {
+/// Tenant A and the ids of its objects; tenant B with an admin of its own.
+struct Tenants {
+    app: TestApp,
+    a: Uuid,
+    a_user: Uuid,
+    a_reception: Uuid,
+    a_invite: Uuid,
+}
+
+async fn two_tenants() -> Tenants {
     let app = TestApp::spawn().await;
     let a = app.create_tenant("Alfa A/S", 5).await;
     let b = app.create_tenant("Beta ApS", 5).await;
     app.create_member(a, "admin@alfa.dk", "tenant_admin").await;
     let a_reception = app.create_member(a, "reception@alfa.dk", "receptionist").await;
     let a_user = app.add_user(a, "anna@alfa.dk").await;
-    let a_invite = services::invites::create(
+    let scope = calbridge::services::tenants::operator_scope(&app.state, a).await.unwrap();
+    let actor = calbridge::services::Actor::command_line();
+    let a_invite = calbridge::services::invites::create(
         &app.state,
-        &services::Actor::command_line(),
-        tenant_scope(a),
+        &actor,
+        scope,
         "new@alfa.dk",
         "receptionist",
     )
@@ -23,80 +37,191 @@ async fn another_tenants_objects_answer_404_on_every_route() {
     .unwrap()
     .id;
     app.create_member(b, "admin@beta.dk", "tenant_admin").await;
+    app.create_operator("ops@calbridge.dk").await;
+    Tenants { app, a, a_user, a_reception, a_invite }
+}
 
-    let intruder = app.browser();
-    assert_eq!(intruder.login("admin@beta.dk", PASSWORD).await.status, 303);
-    let token = intruder.get("/users").await.csrf();
-
-    let gets = [format!("/users/{a_user}")];
-    for path in &gets {
-        assert_eq!(intruder.get(path).await.status, 404, "GET {path}");
+impl Tenants {
+    /// The route's path with tenant A's objects in its parameters.
+    fn path(&self, route: &Route) -> String {
+        let id = |prefix: &str| {
+            if prefix.starts_with("/operator/tenants") {
+                self.a
+            } else if prefix.starts_with("/users") {
+                self.a_user
+            } else if prefix.starts_with("/team/invites") {
+                self.a_invite
+            } else if prefix.starts_with("/team/accounts") {
+                self.a_reception
+            } else {
+                panic!("the matrix has no object for {} {}: add one", route.method, route.path)
+            }
+        };
+        let mut path = route.path.to_owned();
+        while let Some(open) = path.find('{') {
+            let close = path[open..].find('}').unwrap() + open;
+            let value = match &path[open + 1..close] {
+                "invite" => self.a_invite,
+                "id" => id(&path[..open]),
+                other => panic!("the matrix cannot fill {{{other}}} in {}", route.path),
+            };
+            path.replace_range(open..=close, &value.to_string());
+        }
+        path
     }
-    let posts: [(String, Vec<(&str, &str)>); 7] = [
-        (format!("/users/{a_user}"), vec![("display_name", "Hacked")]),
-        (format!("/users/{a_user}/sync"), vec![("enabled", "true")]),
-        (format!("/users/{a_user}/delete"), vec![]),
-        (format!("/team/accounts/{a_reception}/disable"), vec![]),
-        (format!("/team/accounts/{a_reception}/enable"), vec![]),
-        (format!("/team/invites/{a_invite}/revoke"), vec![]),
-        (
-            format!("/operator/tenants/{a}/invites"),
-            vec![("email", "x@beta.dk"), ("role", "tenant_admin")],
-        ),
-    ];
-    for (path, fields) in &posts {
-        let res = intruder.post_with_token(path, &token, fields).await;
-        let expected = if path.starts_with("/operator") { 403 } else { 404 };
-        assert_eq!(res.status, expected, "POST {path}");
+
+    /// Everything stored about tenant A, to prove a refused request changed none of it.
+    async fn snapshot(&self) -> String {
+        let db = &self.app.state.db;
+        let backend = db.get_database_backend();
+        let mut rows = Vec::new();
+        for (table, column) in [
+            ("tenants", "id"),
+            ("accounts", "tenant_id"),
+            ("invites", "tenant_id"),
+            ("directory_users", "tenant_id"),
+            ("availability", "tenant_id"),
+            ("availability_history", "tenant_id"),
+            ("provider_configs", "tenant_id"),
+            ("sync_states", "tenant_id"),
+            ("audit_events", "tenant_id"),
+        ] {
+            let sql = format!("SELECT * FROM {table} WHERE {column} = $1 ORDER BY 1");
+            let sql = if backend == sea_orm::DatabaseBackend::Sqlite {
+                sql.replace('$', "?")
+            } else {
+                sql
+            };
+            let found = db
+                .query_all_raw(Statement::from_sql_and_values(backend, sql, [self.a.into()]))
+                .await
+                .unwrap();
+            rows.push(format!("{table}: {found:?}"));
+        }
+        rows.join("\n")
     }
+}
 
-    // Nothing of tenant A changed.
-    let user = services::directory::get(&app.state, tenant_scope(a), a_user).await.unwrap();
-    assert_eq!(user.display_name, None);
-    assert!(!user.sync_enabled);
-    let open = services::invites::open(&app.state, tenant_scope(a)).await.unwrap();
-    assert_eq!(open.len(), 1);
-    let reception = app.browser();
-    assert_eq!(reception.login("reception@alfa.dk", PASSWORD).await.status, 303);
+/// Any field a form might read, so that a request that got through would change something.
+const FIELDS: &[(&str, &str)] = &[
+    ("email", "intruder@evil.example"),
+    ("display_name", "Hacked"),
+    ("department", "Hacked"),
+    ("enabled", "true"),
+    ("role", "tenant_admin"),
+    ("name", "Evil A/S"),
+    ("licences", "99"),
+    ("rules_form", "1"),
+    ("tentative_shown", "on"),
+    ("tentative_unavailable", "on"),
+];
 
-    // And B's own pages show none of A's data.
-    let users = intruder.get("/users").await;
-    assert!(!users.body.contains("anna@alfa.dk"));
-    let team = intruder.get("/team").await;
-    assert!(!team.body.contains("alfa.dk"));
-    let audit = intruder.get("/audit").await;
-    assert!(!audit.body.contains("alfa.dk"));
+/// Sends the route as `browser`, with a valid CSRF token for its session on a POST.
+async fn call(browser: &Browser, route: &Route, path: &str, token: &str) -> crate::support::Page {
+    match route.method {
+        "GET" => browser.get(path).await,
+        "POST" => browser.post_with_token(path, token, FIELDS).await,
+        other => panic!("a {other} route: teach the matrix its method"),
+    }
+}
+
+fn routes(access: &[Access]) -> impl Iterator<Item = &'static Route> {
+    ROUTES.iter().filter(move |r| access.contains(&r.access))
+}
+
+async fn signed_in(app: &TestApp, email: &str, home: &str) -> (Browser, String) {
+    let browser = app.browser();
+    assert_eq!(browser.login(email, PASSWORD).await.status, 303, "{email} signs in");
+    let token = browser.get(home).await.csrf();
+    (browser, token)
 }
 
 #[tokio::test]
-async fn roles_are_enforced_per_page() {
-    let app = TestApp::spawn().await;
-    let t = app.create_tenant("Alfa A/S", 5).await;
-    app.create_member(t, "reception@alfa.dk", "receptionist").await;
-    app.create_member(t, "admin@alfa.dk", "tenant_admin").await;
-    app.create_operator("ops@calbridge.dk").await;
+async fn another_tenants_admin_gets_404_for_this_tenants_objects_and_changes_nothing() {
+    let t = two_tenants().await;
+    let (intruder, token) = signed_in(&t.app, "admin@beta.dk", "/dashboard").await;
+    let before = t.snapshot().await;
+    let mut checked = 0;
+    for route in routes(&[Access::TenantAdmin, Access::TenantMember]) {
+        let path = t.path(route);
+        let res = call(&intruder, route, &path, &token).await;
+        if route.path.contains('{') {
+            assert_eq!(res.status, 404, "{} {path}", route.method);
+            checked += 1;
+        } else {
+            // The tenant's own pages: whatever they show, nothing of tenant A.
+            assert!(!res.body.contains("alfa.dk"), "{} {path} shows tenant A's data", route.method);
+        }
+    }
+    assert!(checked >= 7, "the routes with object ids were reached: {checked}");
+    assert_eq!(t.snapshot().await, before, "a refused request changed tenant A");
+}
 
-    let reception = app.browser();
-    reception.login("reception@alfa.dk", PASSWORD).await;
-    assert_eq!(reception.get("/dashboard").await.status, 200);
-    for path in ["/users", "/team", "/audit", "/operator", "/operator/audit"] {
-        let res = reception.get(path).await;
-        assert_eq!(res.status, 403, "{path}");
-        assert!(res.body.contains("No access") || res.body.contains("Ingen adgang"));
+#[tokio::test]
+async fn a_receptionist_is_refused_every_admin_route() {
+    let t = two_tenants().await;
+    let (desk, token) = signed_in(&t.app, "reception@alfa.dk", "/presence").await;
+    let before = t.snapshot().await;
+    for route in routes(&[Access::TenantAdmin]) {
+        let path = t.path(route);
+        let res = call(&desk, route, &path, &token).await;
+        assert_eq!(res.status, 403, "{} {path}", route.method);
+        assert!(res.body.contains("No access") || res.body.contains("Ingen adgang"), "{path}");
     }
-    let admin = app.browser();
-    admin.login("admin@alfa.dk", PASSWORD).await;
-    for path in ["/operator", "/operator/audit", &format!("/operator/tenants/{t}")] {
-        assert_eq!(admin.get(path).await.status, 403, "{path}");
+    for route in routes(&[Access::TenantMember]) {
+        assert_eq!(desk.get(&t.path(route)).await.status, 200, "{}", route.path);
     }
-    let ops = app.browser();
-    ops.login("ops@calbridge.dk", PASSWORD).await;
-    for path in ["/users", "/team", "/dashboard"] {
-        assert_eq!(ops.get(path).await.status, 403, "{path}");
+    assert_eq!(t.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn anonymous_callers_are_sent_to_sign_in_on_every_route_that_needs_an_account() {
+    let t = two_tenants().await;
+    let anonymous = t.app.browser();
+    // A valid token for the pre-session, as the sign-in page hands out.
+    let token = anonymous.get("/login").await.csrf();
+    let before = t.snapshot().await;
+    let mut checked = 0;
+    for route in ROUTES.iter().filter(|r| r.access != Access::Public) {
+        let path = t.path(route);
+        let res = call(&anonymous, route, &path, &token).await;
+        assert_eq!(res.status, 303, "{} {path}", route.method);
+        let location = res.location().unwrap_or_default();
+        assert!(location.starts_with("/login"), "{} {path} -> {location}", route.method);
+        checked += 1;
     }
-    // Signed out, every page sends you to sign in.
-    for path in ["/users", "/operator", "/dashboard", "/team"] {
-        let res = app.browser().get(path).await;
-        assert_eq!(res.status, 303, "{path}");
+    assert_eq!(checked, ROUTES.iter().filter(|r| r.access != Access::Public).count());
+    assert_eq!(t.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn operators_and_tenant_admins_are_refused_each_others_routes() {
+    let t = two_tenants().await;
+    let (operator, op_token) = signed_in(&t.app, "ops@calbridge.dk", "/operator").await;
+    let (admin, admin_token) = signed_in(&t.app, "admin@alfa.dk", "/dashboard").await;
+    let before = t.snapshot().await;
+    for route in routes(&[Access::TenantAdmin, Access::TenantMember]) {
+        let path = t.path(route);
+        assert_eq!(call(&operator, route, &path, &op_token).await.status, 403, "operator: {path}");
+    }
+    for route in routes(&[Access::Operator]) {
+        let path = t.path(route);
+        assert_eq!(call(&admin, route, &path, &admin_token).await.status, 403, "admin: {path}");
+    }
+    assert_eq!(t.snapshot().await, before);
+    // Each is let in where it belongs.
+    assert_eq!(operator.get(&format!("/operator/tenants/{}", t.a)).await.status, 200);
+    assert_eq!(admin.get(&format!("/users/{}", t.a_user)).await.status, 200);
+}
+
+#[tokio::test]
+async fn every_route_of_the_table_is_known_to_the_matrix() {
+    // Public routes need no account, so only the rest can be refused; each kind must exist.
+    for access in [Access::SignedIn, Access::Operator, Access::TenantAdmin, Access::TenantMember] {
+        assert!(ROUTES.iter().any(|r| r.access == access), "{access:?}");
+    }
+    let t = two_tenants().await;
+    for route in ROUTES.iter().filter(|r| r.access != Access::Public) {
+        assert!(!t.path(route).contains('{'), "{}", route.path);
     }
 }
