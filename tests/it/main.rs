@@ -13,6 +13,7 @@ mod cli;
 mod credentials;
 mod csrf;
 mod demo;
+mod hardening;
 mod health;
 mod invites;
 mod login;

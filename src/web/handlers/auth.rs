@@ -32,8 +32,20 @@ pub async fn home(ctx: RequestContext) -> HttpResponse {
 }
 
 /// Only paths on this site, so the sign-in form cannot be used to bounce users elsewhere.
-fn local_path(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\")).then_some(next)
+///
+/// The path is read the way a browser reads a `Location` — the URL standard drops tabs and
+/// newlines, treats `\` as `/`, and takes `//host` as another host — and only a same-origin
+/// result counts. What comes back is that parsed path, so it is always a valid header.
+fn local_path(next: &str) -> Option<String> {
+    let base = url::Url::parse("http://calbridge.invalid/").ok()?;
+    let resolved = base.join(next.trim()).ok()?;
+    if !next.trim_start().starts_with(['/', '\\']) || resolved.origin() != base.origin() {
+        return None;
+    }
+    Some(match resolved.query() {
+        Some(query) => format!("{}?{query}", resolved.path()),
+        None => resolved.path().to_owned(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -51,7 +63,7 @@ pub async fn login_page(ctx: RequestContext, query: web::Query<LoginQuery>) -> H
         page: Page::new(&ctx, t.login_title, "")
             .with_notice(query.out.is_some().then_some(t.logged_out)),
         email: String::new(),
-        next: query.next.as_deref().and_then(local_path).unwrap_or_default().to_owned(),
+        next: query.next.as_deref().and_then(local_path).unwrap_or_default(),
         failure: None,
     };
     render(StatusCode::OK, &view)
@@ -78,14 +90,14 @@ pub async fn login(
     let (status, failure) = match sessions::login(&state, &email, &password, ctx.ip.clone()).await?
     {
         LoginOutcome::SignedIn(signed_in) => {
-            let target = local_path(&next).unwrap_or(home_of(signed_in.role)).to_owned();
+            let target = local_path(&next).unwrap_or_else(|| home_of(signed_in.role).to_owned());
             let secure = state.config.secure_cookies();
             return cookies::signed_in(see_other(target), signed_in.token, secure);
         }
         LoginOutcome::Rejected => (StatusCode::UNAUTHORIZED, t.login_failed),
         LoginOutcome::Busy => (StatusCode::SERVICE_UNAVAILABLE, t.login_busy),
     };
-    let next = local_path(&next).unwrap_or_default().to_owned();
+    let next = local_path(&next).unwrap_or_default();
     let view =
         LoginView { page: Page::new(&ctx, t.login_title, ""), email, next, failure: Some(failure) };
     Ok(render(status, &view))
@@ -109,10 +121,28 @@ mod tests {
 
     #[test]
     fn next_only_goes_to_local_paths() {
-        assert_eq!(local_path("/users?x=1"), Some("/users?x=1"));
-        assert_eq!(local_path("//evil.example"), None);
-        assert_eq!(local_path("/\\evil.example"), None);
-        assert_eq!(local_path("https://evil.example"), None);
-        assert_eq!(local_path(""), None);
+        assert_eq!(local_path("/users?x=1").as_deref(), Some("/users?x=1"));
+        assert_eq!(local_path("/operator/tenants/1").as_deref(), Some("/operator/tenants/1"));
+        for foreign in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "/\t/evil.example/phish",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            " //evil.example",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "users",
+            "",
+        ] {
+            assert_eq!(local_path(foreign), None, "{foreign:?}");
+        }
+        // Line breaks inside a local path are dropped, never sent on as a header.
+        assert_eq!(
+            local_path("/users\r\nSet-Cookie: x=1").as_deref(),
+            Some("/usersSet-Cookie:%20x=1")
+        );
     }
 }

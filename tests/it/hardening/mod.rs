@@ -1,0 +1,3 @@
+//! What a security review of the running service found, each kept fixed by a test.
+
+mod redirect;
