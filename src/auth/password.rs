@@ -7,8 +7,7 @@
 //! once and hash into it again and again, so hashing costs `workers × 19 MiB` however many
 //! sign-ins arrive. A caller that cannot get a worker in time is told the service is busy.
 
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
@@ -23,6 +22,8 @@ const PARALLELISM: u32 = 1;
 const OUTPUT_LEN: usize = 32;
 const SALT_LEN: usize = 16;
 const QUEUE_WAIT: Duration = Duration::from_secs(10);
+/// A worker that had nothing to do for this long gives its memory back.
+const IDLE_RELEASE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -60,7 +61,7 @@ struct Job {
 pub struct PasswordService {
     /// One per worker: a caller holds one while its job runs, so jobs never queue unseen.
     slots: Arc<Semaphore>,
-    jobs: mpsc::Sender<Job>,
+    jobs: flume::Sender<Job>,
     /// A real hash of a random password, verified when the account does not exist so that
     /// unknown e-mails take as long as wrong passwords.
     decoy_hash: Arc<String>,
@@ -71,16 +72,20 @@ fn params() -> Params {
     Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, Some(OUTPUT_LEN)).expect("valid constants")
 }
 
-/// One worker: its block memory is allocated on the first job and reused for every other.
-fn work(jobs: &Mutex<mpsc::Receiver<Job>>) {
+/// One worker: its block memory is allocated on the first job and reused for every other
+/// until the worker has been idle for a while.
+fn work(jobs: &flume::Receiver<Job>) {
     let mut blocks: Vec<Block> = Vec::new();
     loop {
-        let job = match jobs.lock() {
-            Ok(receiver) => receiver.recv(),
-            Err(poisoned) => poisoned.into_inner().recv(),
+        let job = match jobs.recv_timeout(IDLE_RELEASE) {
+            Ok(job) => job,
+            Err(flume::RecvTimeoutError::Timeout) => {
+                blocks = Vec::new();
+                continue;
+            }
+            // Every sender is gone: the service was dropped.
+            Err(flume::RecvTimeoutError::Disconnected) => return,
         };
-        // Every sender is gone: the service was dropped.
-        let Ok(job) = job else { return };
         let result = match job.work {
             Work::Hash(password) => hash(&mut blocks, &password).map(Done::Hashed),
             Work::Verify { password, stored, real } => {
@@ -151,10 +156,9 @@ impl PasswordService {
     /// `workers` hashes run at once, each on its own thread with its own 19 MiB.
     pub fn new(workers: usize) -> Result<PasswordService, PasswordError> {
         let workers = workers.max(1);
-        let (sender, receiver) = mpsc::channel();
-        let receiver = Arc::new(Mutex::new(receiver));
+        let (sender, receiver) = flume::unbounded();
         for n in 0..workers {
-            let receiver = Arc::clone(&receiver);
+            let receiver = receiver.clone();
             std::thread::Builder::new()
                 .name(format!("calbridge-argon2-{n}"))
                 .spawn(move || work(&receiver))
