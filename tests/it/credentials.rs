@@ -5,11 +5,8 @@ use sea_orm::EntityTrait;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::cli::{calbridge, calbridge_with};
+use crate::support::ids::{CLIENT, SECRET, TENANT as DIRECTORY};
 use crate::support::{TestApp, tenant_scope};
-
-const SECRET: &str = "Qx8Q~vErYsEcReT.value_1234567890abcdef";
-const DIRECTORY: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const CLIENT: &str = "0b8f1a2c-3d4e-4f5a-8b9c-0d1e2f3a4b5c";
 
 async fn stored_ciphertext(app: &TestApp, tenant: sea_orm::prelude::Uuid) -> String {
     calbridge::db::entities::provider_config::Entity::find_by_id(tenant)

@@ -1,7 +1,6 @@
 //! Microsoft's documented payloads read with the provider's own types.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use calbridge::providers::graph::wire::{
     BatchRequest, BatchResponse, EventPage, GraphErrorEnvelope, ScheduleRequest, ScheduleResponse,
@@ -9,13 +8,7 @@ use calbridge::providers::graph::wire::{
 };
 use oauth2::TokenResponse as _;
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/microsoft")
-}
-
-fn read(name: &str) -> String {
-    std::fs::read_to_string(fixtures().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
+use crate::support::scenario::{microsoft_dir, microsoft_text as read};
 
 /// Payloads of features the provider does not use (change notifications, delta queries).
 const NOT_READ_BY_THE_PROVIDER: &[&str] = &[
@@ -93,7 +86,7 @@ fn every_json_fixture_is_read_or_deliberately_not_used() {
         serde_json::from_str(&check("graph-throttled-429-response.json")).unwrap();
     assert_eq!(throttled.error.code, "TooManyRequests");
 
-    let on_disk: BTreeSet<String> = std::fs::read_dir(fixtures())
+    let on_disk: BTreeSet<String> = std::fs::read_dir(microsoft_dir())
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".json"))

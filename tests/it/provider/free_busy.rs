@@ -5,7 +5,7 @@ use calbridge::providers::graph::DetailLevel;
 use calbridge::providers::{AccessScope, CalendarProvider, ErrorCode, ProviderError};
 use calbridge::simulator::EndpointKind;
 
-use super::support::*;
+use crate::support::provider::*;
 
 #[tokio::test]
 async fn forty_mailboxes_one_unknown_in_one_request() {
@@ -60,7 +60,7 @@ async fn statuses_privacy_and_cancellations() {
     let sim = start(0).await;
     let provider = provider(&sim, DetailLevel::FreeBusy);
     let answers =
-        answers(provider.read_calendars(&emails(&["adele@contoso.dk".into()]), window()).await);
+        answers(provider.read_calendars(&emails(&["alex@contoso.dk".into()]), window()).await);
     let items = answers[0].result.as_ref().unwrap();
     let shows: Vec<ShowAs> = items.iter().map(|i| i.show_as).collect();
     // Lunch, the private appointment, two standups, the confidential one, the holiday.

@@ -6,7 +6,7 @@ use calbridge::providers::{CalendarProvider, ErrorCode};
 use calbridge::simulator::{EndpointKind, SettingsPatch};
 use chrono::{TimeZone, Utc};
 
-use super::support::*;
+use crate::support::provider::*;
 
 #[tokio::test]
 async fn forty_mailboxes_one_unknown_answered_in_shuffled_batches() {
@@ -54,7 +54,7 @@ async fn private_items_lose_subject_and_location_and_cancelled_ones_vanish() {
     let sim = start(0).await;
     let provider = provider(&sim, DetailLevel::Full);
     let answers =
-        answers(provider.read_calendars(&emails(&["adele@contoso.dk".into()]), window()).await);
+        answers(provider.read_calendars(&emails(&["alex@contoso.dk".into()]), window()).await);
     let items = answers[0].result.as_ref().unwrap();
     assert_eq!(items.len(), 6, "{items:?}");
     let lunch = items.iter().find(|i| i.subject.as_deref() == Some("Lunch with Harry")).unwrap();
@@ -73,7 +73,7 @@ async fn private_items_lose_subject_and_location_and_cancelled_ones_vanish() {
     }
     let holiday = items.iter().find(|i| i.show_as == ShowAs::Oof).unwrap();
     assert!(holiday.all_day);
-    // Midnight in Copenhagen, where Adele lives, is 23:00 UTC the day before.
+    // Midnight in Copenhagen, where Alex lives, is 23:00 UTC the day before.
     assert_eq!(holiday.start, Utc.with_ymd_and_hms(2030, 3, 15, 23, 0, 0).unwrap());
     sim.stop().await;
 }
@@ -84,7 +84,7 @@ async fn recurring_events_are_expanded() {
     for detail in [DetailLevel::Full, DetailLevel::FreeBusy] {
         let provider = provider(&sim, detail);
         let answers =
-            answers(provider.read_calendars(&emails(&["adele@contoso.dk".into()]), window()).await);
+            answers(provider.read_calendars(&emails(&["alex@contoso.dk".into()]), window()).await);
         let standups: Vec<_> = answers[0]
             .result
             .as_ref()

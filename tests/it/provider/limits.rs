@@ -8,7 +8,7 @@ use calbridge::simulator::{EndpointKind, SettingsPatch};
 use futures_util::future::join_all;
 use secrecy::SecretString;
 
-use super::support::*;
+use crate::support::provider::*;
 
 #[tokio::test]
 async fn no_mailbox_is_in_more_than_four_concurrent_requests() {

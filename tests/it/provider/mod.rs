@@ -6,5 +6,4 @@ mod full;
 mod limits;
 mod retries;
 mod secrets;
-mod support;
 mod token;

@@ -6,7 +6,7 @@ use calbridge::providers::graph::{DetailLevel, Tunables};
 use calbridge::providers::{CalendarProvider, ErrorCode, ProviderError};
 use calbridge::simulator::{EndpointKind, FaultEndpoint, FaultKind, RetryAfter};
 
-use super::support::*;
+use crate::support::provider::*;
 
 async fn timed_read(
     provider: &impl CalendarProvider,
@@ -262,7 +262,7 @@ async fn an_http_date_is_read_against_the_same_clock_as_microsofts() {
     let clock = calbridge::clock::Clock::system();
     clock.advance(chrono::Duration::hours(1));
     let sim = calbridge::simulator::Simulator::start_with_clock(
-        scenario(3),
+        crate::support::scenario::scenario(3),
         "127.0.0.1:0",
         clock.clone(),
     )

@@ -5,7 +5,7 @@ use calbridge::providers::{CalendarProvider, ReadOutcome};
 use calbridge::simulator::{FaultEndpoint, FaultKind};
 use secrecy::SecretString;
 
-use super::support::*;
+use crate::support::provider::*;
 
 fn all_text(outcome: &ReadOutcome) -> String {
     let mut text = format!("{outcome:?}");
@@ -48,7 +48,7 @@ fn the_secret_never_appears_in_errors_debug_output_or_logs() {
                 let provider = GraphProvider::new(settings).unwrap();
                 seen.push_str(&format!("{provider:?}"));
                 let mut mailboxes = users(1..=3);
-                mailboxes.push("adele@contoso.dk".into());
+                mailboxes.push("alex@contoso.dk".into());
                 mailboxes.push("nobody@contoso.dk".into());
                 let outcome = provider.read_calendars(&emails(&mailboxes), window()).await;
                 seen.push_str(&all_text(&outcome));

@@ -9,7 +9,7 @@ use calbridge::providers::{AuthProblem, CalendarProvider, ErrorCode, ProviderErr
 use calbridge::simulator::{EndpointKind, SettingsPatch};
 use futures_util::future::join_all;
 
-use super::support::*;
+use crate::support::provider::*;
 
 #[tokio::test]
 async fn every_sign_in_error_is_mapped_with_its_aadsts_code() {

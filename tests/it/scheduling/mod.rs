@@ -1,8 +1,6 @@
 //! Calendars in, availability out: syncs, transitions, leases and presence, end to end
 //! against the Microsoft 365 simulator.
 
-mod world;
-
 mod leases;
 mod pages;
 mod presence;

@@ -3,8 +3,8 @@
 
 use calbridge::simulator::EventSpec;
 
-use super::world::{World, at, meeting, now};
 use crate::support::PASSWORD;
+use crate::support::world::{World, at, meeting, now};
 
 #[tokio::test]
 async fn the_board_shows_who_is_busy_until_when_and_finds_people() {

@@ -3,7 +3,7 @@
 use chrono::DateTime;
 use serde_json::Value;
 
-use super::world::{World, meeting, now};
+use crate::support::world::{World, meeting, now};
 
 fn is_utc_rfc3339(v: &Value) -> bool {
     v.as_str().is_some_and(|s| s.ends_with('Z') && DateTime::parse_from_rfc3339(s).is_ok())

@@ -8,8 +8,8 @@ use calbridge::simulator::{
 };
 use sea_orm::EntityTrait;
 
-use super::world::{World, at, meeting, now, options};
 use crate::support::PASSWORD;
+use crate::support::world::{World, at, meeting, now, options};
 
 const SECRET_SUBJECT: &str = "Fertilitetsbehandling Rigshospitalet";
 const SECRET_PLACE: &str = "Afsnit 4071";

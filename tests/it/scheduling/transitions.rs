@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use super::world::{World, meeting, now, options};
+use crate::support::world::{World, meeting, now, options};
 
 /// Polls the stored row until `state` or the deadline; returns when it was first seen.
 async fn wait_for_state(

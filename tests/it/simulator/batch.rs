@@ -4,7 +4,7 @@ use calbridge::simulator::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::common::*;
+use crate::support::graph::*;
 
 fn view_item(id: &str, user: &str) -> Value {
     json!({
@@ -14,7 +14,7 @@ fn view_item(id: &str, user: &str) -> Value {
     })
 }
 
-async fn batch(h: &Harness, token: &str, requests: Vec<Value>) -> (StatusCode, Value) {
+async fn batch(h: &GraphClient, token: &str, requests: Vec<Value>) -> (StatusCode, Value) {
     let (status, _, body) =
         json_of(h.post(token, "/v1.0/$batch", &json!({ "requests": requests })).await).await;
     (status, body)
@@ -22,7 +22,7 @@ async fn batch(h: &Harness, token: &str, requests: Vec<Value>) -> (StatusCode, V
 
 #[tokio::test]
 async fn twenty_requests_shuffled_with_per_item_status() {
-    let h = Harness::start_with(|s| with_users(s, 19)).await;
+    let h = GraphClient::start_with(|s| with_users(s, 19)).await;
     let token = h.token().await;
     let mut requests: Vec<Value> =
         (1..=19).map(|n| view_item(&n.to_string(), &format!("user{n:02}@contoso.dk"))).collect();
@@ -45,7 +45,7 @@ async fn twenty_requests_shuffled_with_per_item_status() {
             assert_eq!(response["status"], 200);
             assert_eq!(
                 response["body"]["value"][0]["subject"],
-                format!("Meeting {}", response["id"].as_str().unwrap().parse::<u32>().unwrap())
+                format!("Meeting {:02}", response["id"].as_str().unwrap().parse::<u32>().unwrap())
             );
             assert!(
                 response["headers"]["Content-Type"]
@@ -62,7 +62,7 @@ async fn twenty_requests_shuffled_with_per_item_status() {
 
 #[tokio::test]
 async fn more_than_twenty_rejected_and_auth_required() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let requests: Vec<Value> =
         (1..=21).map(|n| view_item(&n.to_string(), "adele@contoso.dk")).collect();
@@ -91,7 +91,7 @@ async fn more_than_twenty_rejected_and_auth_required() {
 
 #[tokio::test]
 async fn get_schedule_items_with_their_own_prefer_and_per_item_auth() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     h.sim.apply_settings(&SettingsPatch {
         batch_order: Some(BatchOrder::InOrder),
@@ -137,7 +137,7 @@ async fn get_schedule_items_with_their_own_prefer_and_per_item_auth() {
 
 #[tokio::test]
 async fn throttled_item_is_a_429_inside_a_200_batch() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     h.sim.add_fault(FaultSpec {
         endpoint: FaultEndpoint::CalendarView,

@@ -4,13 +4,13 @@ use calbridge::simulator::{EventSpec, NewMailbox};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::common::*;
+use crate::support::graph::*;
 
 fn view(user: &str, start: &str, end: &str, extra: &str) -> String {
     format!("/v1.0/users/{user}/calendarView?startDateTime={start}&endDateTime={end}{extra}")
 }
 
-async fn add_pager(h: &Harness, events: usize) {
+async fn add_pager(h: &GraphClient, events: usize) {
     let mailbox: NewMailbox = serde_json::from_value(json!({
         "tenant": DOMAIN,
         "upn": "pager@contoso.dk",
@@ -33,7 +33,7 @@ async fn add_pager(h: &Harness, events: usize) {
 
 #[tokio::test]
 async fn pages_with_top_and_next_link_until_exhausted() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     add_pager(&h, 25).await;
     let token = h.token().await;
     let mut url = h.url(&view(
@@ -82,7 +82,7 @@ async fn pages_with_top_and_next_link_until_exhausted() {
 
 #[tokio::test]
 async fn select_restricts_properties() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let path = view(
         "adele@contoso.dk",
@@ -117,7 +117,7 @@ async fn select_restricts_properties() {
 
 #[tokio::test]
 async fn both_window_parameters_are_required() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     for path in [
         "/v1.0/users/adele@contoso.dk/calendarView",
@@ -140,7 +140,7 @@ fn by_subject<'a>(body: &'a Value, subject: &str) -> Vec<&'a Value> {
 
 #[tokio::test]
 async fn expands_daily_and_weekly_series() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let path =
         view("adele@contoso.dk", "2030-03-20T00:00:00Z", "2030-04-10T00:00:00Z", "&$top=100");
@@ -186,7 +186,7 @@ async fn expands_daily_and_weekly_series() {
 
 #[tokio::test]
 async fn prefer_time_zone_with_windows_and_iana_names() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let path = view("adele@contoso.dk", "2030-03-15T00:00:00Z", "2030-03-16T00:00:00Z", "");
     for zone in ["Romance Standard Time", "Europe/Copenhagen", "W. Europe Standard Time"] {

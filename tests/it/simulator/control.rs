@@ -4,10 +4,10 @@ use calbridge::simulator::EndpointKind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::common::*;
+use crate::support::graph::*;
 
 async fn control(
-    h: &Harness,
+    h: &GraphClient,
     method: reqwest::Method,
     path: &str,
     body: Option<Value>,
@@ -31,7 +31,7 @@ fn view(user: &str) -> String {
 #[tokio::test]
 async fn mailboxes_and_events_round_trip() {
     use reqwest::Method;
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let (status, created) = control(
         &h,
@@ -125,7 +125,7 @@ async fn mailboxes_and_events_round_trip() {
 #[tokio::test]
 async fn faults_settings_and_counters_round_trip() {
     use reqwest::Method;
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let (status, added) = control(
         &h,
@@ -199,7 +199,7 @@ async fn faults_settings_and_counters_round_trip() {
 
 #[tokio::test]
 async fn relative_times_from_scenario_and_handle() {
-    let h = Harness::start_with(|scenario| {
+    let h = GraphClient::start_with(|scenario| {
         scenario.tenants[0].mailboxes[1].events.push(
             toml::from_str("subject = \"Soon\"\nstart = \"+15m\"\nduration = \"45m\"").unwrap(),
         );

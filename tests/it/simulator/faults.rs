@@ -6,7 +6,7 @@ use calbridge::simulator::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::common::*;
+use crate::support::graph::*;
 
 const VIEW: &str = "/v1.0/users/adele@contoso.dk/calendarView?startDateTime=2030-03-15T00:00:00Z&endDateTime=2030-03-16T00:00:00Z";
 
@@ -16,7 +16,7 @@ fn fault(endpoint: FaultEndpoint, kind: FaultKind, count: Option<u32>) -> FaultS
 
 #[tokio::test]
 async fn throttling_faults_with_each_retry_after_form() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let cases = [
         (Some(RetryAfter::Seconds(3)), Some("3".to_string())),
@@ -53,7 +53,7 @@ async fn throttling_faults_with_each_retry_after_form() {
 
 #[tokio::test]
 async fn unavailable_and_gateway_timeout() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     h.sim.add_fault(fault(
         FaultEndpoint::Any,
@@ -85,7 +85,7 @@ async fn unavailable_and_gateway_timeout() {
 
 #[tokio::test]
 async fn hang_outlasts_the_client_timeout() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     h.sim.add_fault(fault(FaultEndpoint::GetSchedule, FaultKind::Hang { secs: None }, Some(1)));
     let started = Instant::now();
@@ -113,7 +113,7 @@ async fn hang_outlasts_the_client_timeout() {
 
 #[tokio::test]
 async fn truncated_and_non_json_bodies() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     h.sim.add_fault(fault(FaultEndpoint::CalendarView, FaultKind::TruncatedJson, Some(1)));
     let response = h.get(&token, VIEW).await;
@@ -152,7 +152,7 @@ async fn truncated_and_non_json_bodies() {
 
 #[tokio::test]
 async fn token_endpoint_down() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let id = h.sim.add_fault(fault(FaultEndpoint::Any, FaultKind::TokenEndpointDown, None));
     let form = [
         ("client_id", CLIENT),
@@ -173,7 +173,7 @@ async fn token_endpoint_down() {
 
 #[tokio::test]
 async fn rules_filter_by_tenant_and_mailbox() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     h.sim.add_fault(FaultSpec {
         endpoint: FaultEndpoint::Any,

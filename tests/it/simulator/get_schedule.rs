@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::common::*;
+use crate::support::graph::*;
 
 const PATH: &str = "/v1.0/users/adele@contoso.dk/calendar/getSchedule";
 
@@ -13,7 +13,7 @@ fn keys(value: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn twenty_schedules_answered_in_request_order() {
-    let h = Harness::start_with(|s| with_users(s, 21)).await;
+    let h = GraphClient::start_with(|s| with_users(s, 21)).await;
     let token = h.token().await;
     let users: Vec<String> = (1..=20).map(|n| format!("user{n:02}@contoso.dk")).collect();
     let refs: Vec<&str> = users.iter().map(String::as_str).collect();
@@ -22,9 +22,14 @@ async fn twenty_schedules_answered_in_request_order() {
     assert_eq!(status, StatusCode::OK);
     let value = body["value"].as_array().unwrap();
     assert_eq!(value.len(), 20);
-    for (schedule, user) in value.iter().zip(&users) {
+    for (n, (schedule, user)) in value.iter().zip(&users).enumerate() {
         assert_eq!(schedule["scheduleId"], *user);
-        assert_eq!(schedule["availabilityView"], "0200");
+        // One busy hour from 08:00 + 10·n minutes, seen in hour slots from 08:00.
+        let (start, end) = (10 * (n + 1), 10 * (n + 1) + 60);
+        let view: String = (0..4)
+            .map(|slot| if start < 60 * (slot + 1) && end > 60 * slot { '2' } else { '0' })
+            .collect();
+        assert_eq!(schedule["availabilityView"], view.as_str(), "{user}");
         assert_eq!(schedule["scheduleItems"].as_array().unwrap().len(), 1);
     }
     h.stop().await;
@@ -32,7 +37,7 @@ async fn twenty_schedules_answered_in_request_order() {
 
 #[tokio::test]
 async fn twenty_one_schedules_rejected() {
-    let h = Harness::start_with(|s| with_users(s, 21)).await;
+    let h = GraphClient::start_with(|s| with_users(s, 21)).await;
     let token = h.token().await;
     let users: Vec<String> = (1..=21).map(|n| format!("user{n:02}@contoso.dk")).collect();
     let refs: Vec<&str> = users.iter().map(String::as_str).collect();
@@ -46,7 +51,7 @@ async fn twenty_one_schedules_rejected() {
 
 #[tokio::test]
 async fn unknown_and_foreign_mailboxes_are_5009_inside_a_200() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let request = schedule_request(
         &["ghost@contoso.dk", "adele@contoso.dk", "megan@fabrikam.dk"],
@@ -73,7 +78,7 @@ async fn unknown_and_foreign_mailboxes_are_5009_inside_a_200() {
 
 #[tokio::test]
 async fn items_views_private_withholding_and_working_hours() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let request = schedule_request(
         &["adele@contoso.dk", "mixed@contoso.dk"],
@@ -131,7 +136,7 @@ async fn items_views_private_withholding_and_working_hours() {
 
 #[tokio::test]
 async fn window_and_interval_limits() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let post = |request: Value| {
         let (h, token) = (&h, &token);
@@ -202,7 +207,7 @@ async fn window_and_interval_limits() {
 
 #[tokio::test]
 async fn prefer_time_zone_object_id_path_and_recurrences() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let request = schedule_request(
         &["adele@contoso.dk"],

@@ -2,7 +2,6 @@
 
 mod batch;
 mod calendar_view;
-mod common;
 mod control;
 mod faults;
 mod get_schedule;

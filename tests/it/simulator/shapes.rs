@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::common::*;
+use crate::support::graph::*;
 
 /// Every key path in a JSON value ("a.b", arrays as "a[].b"), the union over array elements.
 fn key_paths(value: &Value) -> BTreeSet<String> {
@@ -124,7 +124,7 @@ fn docs_mailboxes(scenario: &mut calbridge::simulator::Scenario) {
 
 #[tokio::test]
 async fn token_responses_match_fixtures() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let form = [
         ("client_id", CLIENT),
         ("client_secret", SECRET),
@@ -162,7 +162,7 @@ async fn token_responses_match_fixtures() {
 
 #[tokio::test]
 async fn get_schedule_reproduces_the_documentation_example() {
-    let h = Harness::start_with(docs_mailboxes).await;
+    let h = GraphClient::start_with(docs_mailboxes).await;
     let token = h.token().await;
     let request = fixture("graph-getschedule-request.json");
     let response = h
@@ -218,7 +218,7 @@ async fn get_schedule_reproduces_the_documentation_example() {
 
 #[tokio::test]
 async fn calendar_view_matches_fixture_shape() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let path = "/v1.0/users/adele@contoso.dk/calendarView?startDateTime=2030-03-01T00:00:00Z&endDateTime=2030-04-30T00:00:00Z&$top=3";
     let (_, _, ours) = json_of(h.get(&token, path).await).await;
@@ -237,7 +237,7 @@ async fn calendar_view_matches_fixture_shape() {
 
 #[tokio::test]
 async fn batch_and_error_bodies_match_fixture_shapes() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     h.sim.add_fault(FaultSpec {
         endpoint: FaultEndpoint::CalendarView,

@@ -4,13 +4,13 @@ use calbridge::simulator::{EndpointKind, SettingsPatch};
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 
-use super::common::*;
+use crate::support::graph::*;
 
 const VIEW: &str = "/v1.0/users/adele@contoso.dk/calendarView?startDateTime=2030-03-15T00:00:00Z&endDateTime=2030-03-16T00:00:00Z";
 
 #[tokio::test]
 async fn fifth_concurrent_request_per_mailbox_is_throttled() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     h.sim.set_latency(Duration::from_millis(400));
     let requests = (0..5).map(|_| h.get(&token, VIEW));
@@ -48,7 +48,7 @@ async fn fifth_concurrent_request_per_mailbox_is_throttled() {
 
 #[tokio::test]
 async fn request_budget_exhaustion_returns_429_with_retry_after() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     h.sim.apply_settings(&SettingsPatch { request_budget: Some(3), ..Default::default() });
     for _ in 0..3 {

@@ -4,9 +4,9 @@ use calbridge::simulator::SettingsPatch;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::common::*;
+use crate::support::graph::*;
 
-async fn token_error(h: &Harness, tenant: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+async fn token_error(h: &GraphClient, tenant: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
     let (status, headers, body) = json_of(h.request_token(tenant, form).await).await;
     assert!(headers["content-type"].to_str().unwrap().starts_with("application/json"));
     (status, body)
@@ -37,7 +37,7 @@ fn form<'a>(client: &'a str, secret: &'a str, scope: &'a str) -> Vec<(&'a str, &
 
 #[tokio::test]
 async fn issues_bearer_token_by_guid_and_by_domain() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     for tenant in [TENANT, DOMAIN, "CONTOSO.onmicrosoft.com"] {
         let (status, _, body) =
             json_of(h.request_token(tenant, &form(CLIENT, SECRET, GRAPH_SCOPE)).await).await;
@@ -52,7 +52,7 @@ async fn issues_bearer_token_by_guid_and_by_domain() {
 
 #[tokio::test]
 async fn every_token_error_in_microsofts_shape() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let (status, body) =
         token_error(&h, "00000000-0000-4000-8000-000000000000", &form(CLIENT, SECRET, GRAPH_SCOPE))
             .await;
@@ -65,11 +65,12 @@ async fn every_token_error_in_microsofts_shape() {
             .contains("Tenant '00000000-0000-4000-8000-000000000000' not found.")
     );
 
-    let (status, body) = token_error(&h, TENANT, &form(OTHER_CLIENT, SECRET, GRAPH_SCOPE)).await;
+    let (status, body) =
+        token_error(&h, TENANT, &form(UNCONSENTED_CLIENT, SECRET, GRAPH_SCOPE)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_aadsts(&body, "unauthorized_client", 700016);
     assert!(body["error_description"].as_str().unwrap().contains(&format!(
-        "Application with identifier '{OTHER_CLIENT}' was not found in the directory 'Contoso'."
+        "Application with identifier '{UNCONSENTED_CLIENT}' was not found in the directory 'Contoso'."
     )));
 
     let (status, body) = token_error(&h, TENANT, &form(CLIENT, "wrong", GRAPH_SCOPE)).await;
@@ -80,7 +81,7 @@ async fn every_token_error_in_microsofts_shape() {
     );
 
     let (status, body) =
-        token_error(&h, EXPIRED_TENANT, &form(EXPIRED_CLIENT, "old-secret", GRAPH_SCOPE)).await;
+        token_error(&h, EXPIRED_TENANT, &form(EXPIRED_CLIENT, EXPIRED_SECRET, GRAPH_SCOPE)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_aadsts(&body, "invalid_client", 7000222);
 
@@ -119,7 +120,7 @@ async fn every_token_error_in_microsofts_shape() {
 
 #[tokio::test]
 async fn graph_rejects_missing_invalid_and_expired_tokens() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let path = "/v1.0/users/adele@contoso.dk/calendarView?startDateTime=2030-03-15T00:00:00Z&endDateTime=2030-03-16T00:00:00Z";
     let (status, _, body) = json_of(h.http.get(h.url(path)).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -146,8 +147,8 @@ async fn graph_rejects_missing_invalid_and_expired_tokens() {
 
 #[tokio::test]
 async fn tenant_without_role_gets_token_but_graph_denies() {
-    let h = Harness::start().await;
-    let token = h.token_for(OTHER_TENANT, OTHER_CLIENT, OTHER_SECRET).await;
+    let h = GraphClient::start().await;
+    let token = h.token_for(UNCONSENTED_TENANT, UNCONSENTED_CLIENT, UNCONSENTED_SECRET).await;
     let path = "/v1.0/users/megan@fabrikam.dk/calendarView?startDateTime=2030-03-15T00:00:00Z&endDateTime=2030-03-16T00:00:00Z";
     let (status, _, body) = json_of(h.get(&token, path).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -167,7 +168,7 @@ async fn tenant_without_role_gets_token_but_graph_denies() {
 
 #[tokio::test]
 async fn access_policy_blocks_one_mailbox_and_other_tenants_mailboxes_are_invisible() {
-    let h = Harness::start().await;
+    let h = GraphClient::start().await;
     let token = h.token().await;
     let window = "calendarView?startDateTime=2030-03-15T00:00:00Z&endDateTime=2030-03-16T00:00:00Z";
     let (status, _, body) =

@@ -1,4 +1,6 @@
-//! A calbridge app wired to an in-process simulator, with one or more customer tenants.
+//! The whole world: a calbridge app on its own database, wired to an in-process simulator
+//! playing the fixture scenario, with customers (tenants and their Entra directories) and
+//! people (directory users and their mailboxes) added as a test needs them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,14 +14,13 @@ use calbridge::services::provider_registry::ProviderRegistry;
 use calbridge::services::sync::{self, SyncContext, SyncReport};
 use calbridge::services::{self, Actor, AppState};
 use calbridge::simulator::{
-    AppRole, EventSpec, MailboxSpec, NewMailbox, Scenario, Simulator, SimulatorHandle, TenantSpec,
-    TimeInput,
+    AppRole, EventSpec, MailboxSpec, NewMailbox, Simulator, SimulatorHandle, TenantSpec, TimeInput,
 };
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::support::{TestApp, tenant_scope};
+use super::{TestApp, tenant_scope};
 
 pub struct Customer {
     pub id: Uuid,
@@ -48,12 +49,7 @@ pub fn quick_tunables() -> Tunables {
 
 impl World {
     pub async fn new() -> World {
-        let sim = Simulator::start(
-            Scenario::from_toml_str("[simulator]\nworkers = 2\n").unwrap(),
-            "127.0.0.1:0",
-        )
-        .await
-        .unwrap();
+        let sim = Simulator::start(super::scenario::contoso(), "127.0.0.1:0").await.unwrap();
         let base = sim.base_url().to_owned();
         let app = TestApp::spawn_with(|c| {
             c.ms_login_url = base.parse().unwrap();

@@ -1,4 +1,4 @@
-//! A simulator scenario for the Graph provider, providers pointed at it, and a counting proxy.
+//! Graph providers pointed at the simulator, and a counting proxy in front of it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,171 +8,21 @@ use actix_web::web::{self, Bytes, Data};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use calbridge::domain::Email;
 use calbridge::providers::graph::{DetailLevel, GraphProvider, GraphSettings, Tunables};
-use calbridge::providers::{MailboxCalendar, ReadOutcome, TimeWindow};
-use calbridge::simulator::{
-    FaultEndpoint, FaultKind, FaultSpec, Scenario, Simulator, SimulatorHandle,
-};
-use chrono::{DateTime, TimeZone, Utc};
+use calbridge::providers::{MailboxCalendar, ReadOutcome};
+use calbridge::simulator::{FaultEndpoint, FaultKind, FaultSpec, SimulatorHandle};
 use secrecy::SecretString;
 
-pub const TENANT: &str = "0c1d2e3f-4a5b-4c6d-8e7f-101112131415";
-pub const CLIENT: &str = "a8fdfbd0-da97-42d9-8f1a-fd6a7cb650b4";
-pub const SECRET: &str = "Zq8~provider-Secret-Value-7f3a";
-pub const DOMAIN: &str = "contoso.dk";
+pub use super::ids::*;
+pub use super::scenario::{meeting_start, user, users, window};
 
-pub const UNCONSENTED_TENANT: &str = "9f9e9d9c-9b9a-4998-8979-695949392919";
-pub const UNCONSENTED_CLIENT: &str = "5b5b5b5b-1c1c-4d1d-8e1e-2f2f2f2f2f2f";
-pub const UNCONSENTED_SECRET: &str = "fabrikam-Secret-Value-91b2";
-
-pub const EXPIRED_TENANT: &str = "e0e0e0e0-1111-4222-8333-444455556666";
-pub const EXPIRED_CLIENT: &str = "e1e1e1e1-1111-4222-8333-444455556666";
-pub const EXPIRED_SECRET: &str = "expired-Secret-Value-0c4d";
-
-/// Words that must never leave the provider for private items.
+/// Words that must never leave the provider for private items (Alex's calendar).
 pub const PRIVATE_SUBJECT: &str = "Oncology follow-up";
 pub const PRIVATE_LOCATION: &str = "Rigshospitalet";
 pub const CONFIDENTIAL_SUBJECT: &str = "Merger talks";
 
-const BASE: &str = r#"
-[simulator]
-workers = 2
-batch_order = "shuffled"
-
-[[tenants]]
-name = "Contoso"
-directory_id = "0c1d2e3f-4a5b-4c6d-8e7f-101112131415"
-domains = ["contoso.dk"]
-client_id = "a8fdfbd0-da97-42d9-8f1a-fd6a7cb650b4"
-client_secret = "Zq8~provider-Secret-Value-7f3a"
-role = "Calendars.Read"
-
-[[tenants.mailboxes]]
-upn = "adele@contoso.dk"
-time_zone = "Europe/Copenhagen"
-
-[[tenants.mailboxes.events]]
-subject = "Lunch with Harry"
-location = "Harry's Bar"
-start = "2030-03-15T11:00:00Z"
-duration = "1h"
-show_as = "busy"
-
-[[tenants.mailboxes.events]]
-subject = "Oncology follow-up"
-location = "Rigshospitalet"
-start = "2030-03-15T13:00:00Z"
-duration = "1h"
-sensitivity = "private"
-
-[[tenants.mailboxes.events]]
-subject = "Merger talks"
-location = "Board room"
-start = "2030-03-15T15:00:00Z"
-duration = "1h"
-show_as = "tentative"
-sensitivity = "confidential"
-
-[[tenants.mailboxes.events]]
-subject = "Called off"
-start = "2030-03-15T16:00:00Z"
-duration = "1h"
-cancelled = true
-
-[[tenants.mailboxes.events]]
-subject = "Standup"
-location = "Teams"
-start = "2030-03-14T09:00:00Z"
-duration = "15m"
-show_as = "workingElsewhere"
-recurrence = { pattern = "daily", count = 5 }
-
-[[tenants.mailboxes.events]]
-subject = "Holiday"
-start = "2030-03-16T00:00:00Z"
-duration = "1d"
-show_as = "oof"
-all_day = true
-
-[[tenants.mailboxes]]
-upn = "blocked@contoso.dk"
-access_denied_by_policy = true
-
-[[tenants.mailboxes.events]]
-subject = "Hidden by policy"
-start = "2030-03-15T09:00:00Z"
-duration = "1h"
-
-[[tenants]]
-name = "Fabrikam"
-directory_id = "9f9e9d9c-9b9a-4998-8979-695949392919"
-domains = ["fabrikam.dk"]
-client_id = "5b5b5b5b-1c1c-4d1d-8e1e-2f2f2f2f2f2f"
-client_secret = "fabrikam-Secret-Value-91b2"
-role = "none"
-
-[[tenants.mailboxes]]
-upn = "megan@fabrikam.dk"
-
-[[tenants.mailboxes]]
-upn = "lynne@fabrikam.dk"
-
-[[tenants]]
-name = "Expired Ltd"
-directory_id = "e0e0e0e0-1111-4222-8333-444455556666"
-client_id = "e1e1e1e1-1111-4222-8333-444455556666"
-client_secret = "expired-Secret-Value-0c4d"
-secret_expires = 2020-01-01
-"#;
-
-/// `userNN@contoso.dk`, each with one busy meeting "Meeting NN" starting NN·10 minutes after
-/// 08:00 UTC on 15 March 2030, so every mailbox's answer is recognisably its own.
-pub fn user(n: usize) -> String {
-    format!("user{n:02}@{DOMAIN}")
-}
-
-pub fn meeting_start(n: usize) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2030, 3, 15, 8, 0, 0).unwrap() + chrono::Duration::minutes(10 * n as i64)
-}
-
-pub fn scenario(users: usize) -> Scenario {
-    let mut text = BASE.to_string();
-    let mut extra = String::new();
-    for n in 1..=users {
-        extra.push_str(&format!(
-            "[[mailboxes]]\nupn = \"{}\"\n[[mailboxes.events]]\nsubject = \"Meeting {n:02}\"\nlocation = \"Room {n:02}\"\nstart = \"{}\"\nduration = \"1h\"\n",
-            user(n),
-            meeting_start(n).to_rfc3339()
-        ));
-    }
-    // A mailbox with more events than one page holds.
-    extra.push_str("[[mailboxes]]\nupn = \"packed@contoso.dk\"\n");
-    for n in 0..25 {
-        extra.push_str(&format!(
-            "[[mailboxes.events]]\nsubject = \"Slot {n}\"\nstart = \"{}\"\nduration = \"20m\"\n",
-            (Utc.with_ymd_and_hms(2030, 3, 15, 6, 0, 0).unwrap()
-                + chrono::Duration::minutes(30 * n))
-            .to_rfc3339()
-        ));
-    }
-    #[derive(serde::Deserialize)]
-    struct Extra {
-        mailboxes: Vec<calbridge::simulator::MailboxSpec>,
-    }
-    let extra: Extra = toml::from_str(&extra).expect("generated mailboxes parse");
-    text.push('\n');
-    let mut scenario = Scenario::from_toml_str(&text).expect("provider scenario parses");
-    scenario.tenants[0].mailboxes.extend(extra.mailboxes);
-    scenario
-}
-
+/// The fixture scenario with `users` generated mailboxes, served by a simulator.
 pub async fn start(users: usize) -> SimulatorHandle {
-    Simulator::start(scenario(users), "127.0.0.1:0").await.expect("simulator starts")
-}
-
-/// 37 hours from midnight UTC on 15 March 2030, the scheduler's look-ahead.
-pub fn window() -> TimeWindow {
-    let start = Utc.with_ymd_and_hms(2030, 3, 15, 0, 0, 0).unwrap();
-    TimeWindow::new(start, start + chrono::Duration::hours(37)).unwrap()
+    super::scenario::simulator(users).await
 }
 
 /// Production tunables except for waits, so retry tests take milliseconds, not minutes.
@@ -185,20 +35,6 @@ pub fn quick() -> Tunables {
         ..Tunables::default()
     }
 }
-
-pub struct Credentials<'a> {
-    pub directory: &'a str,
-    pub client: &'a str,
-    pub secret: &'a str,
-}
-
-pub const CONTOSO: Credentials<'static> =
-    Credentials { directory: TENANT, client: CLIENT, secret: SECRET };
-pub const FABRIKAM: Credentials<'static> = Credentials {
-    directory: UNCONSENTED_TENANT,
-    client: UNCONSENTED_CLIENT,
-    secret: UNCONSENTED_SECRET,
-};
 
 pub fn provider_with(
     sim: &SimulatorHandle,
@@ -223,10 +59,6 @@ pub fn provider(sim: &SimulatorHandle, detail: DetailLevel) -> GraphProvider {
 
 pub fn emails(addresses: &[String]) -> Vec<Email> {
     addresses.iter().map(|a| Email::parse(a).expect("valid address")).collect()
-}
-
-pub fn users(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
-    range.map(user).collect()
 }
 
 pub fn answers(outcome: ReadOutcome) -> Vec<MailboxCalendar> {

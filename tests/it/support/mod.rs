@@ -1,7 +1,20 @@
-//! Test harness: the real app on port 0 against a fresh database per test.
+//! The one test harness: the real app on port 0 against a fresh database per test, the
+//! simulator playing one scenario with one set of ids, and a [`world::World`] that joins them.
 //!
 //! SQLite in a temporary folder by default; with `TEST_DATABASE_URL` set, a uniquely named
 //! PostgreSQL database on that server, dropped when the test ends.
+//!
+//! - [`ids`]: the customers of `tests/fixtures/contoso-scenario.toml`;
+//! - [`scenario`]: that scenario, generated mailboxes, Microsoft's payloads;
+//! - [`world`]: app + database + simulator + customers + people, for end-to-end tests;
+//! - [`provider`]: Graph providers pointed at the simulator, without an app;
+//! - [`graph`]: raw HTTP against the simulator, without an app.
+
+pub mod graph;
+pub mod ids;
+pub mod provider;
+pub mod scenario;
+pub mod world;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -182,6 +195,17 @@ impl TestApp {
         .unwrap()
         .id
     }
+}
+
+/// Says, past the test harness's output capture, that a test did not run its checks here.
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+/// Whether the tests run on SQLite (no `TEST_DATABASE_URL`).
+pub fn on_sqlite() -> bool {
+    std::env::var("TEST_DATABASE_URL").map_or(true, |v| v.is_empty())
 }
 
 /// Tests act as the operator CLI does, with rights in any tenant.
