@@ -71,6 +71,33 @@ pub struct Config {
     pub ms_login_url: Url,
     pub ms_graph_url: Url,
     pub sync_interval: Duration,
+    /// Reverse proxies whose `X-Forwarded-*`/`Forwarded` headers are believed. Nobody's by
+    /// default: the client is the peer of the TCP connection, the host its `Host` header.
+    pub trusted_proxies: Vec<TrustedProxy>,
+    /// `CALBRIDGE_ENV=production`: settings that are only advisable elsewhere become required.
+    pub production: bool,
+}
+
+/// An address or network (`10.0.0.5`, `10.0.0.0/8`, `::1`) whose forwarded headers count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustedProxy(ipnet::IpNet);
+
+impl TrustedProxy {
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        self.0.contains(&ipnet::IpNet::from(ip.to_canonical()))
+    }
+}
+
+impl std::str::FromStr for TrustedProxy {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<TrustedProxy, String> {
+        let raw = raw.trim();
+        raw.parse::<ipnet::IpNet>()
+            .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(|net| TrustedProxy(net.trunc()))
+            .map_err(|_| format!("'{raw}' is not an IP address or network such as 10.0.0.0/8"))
+    }
 }
 
 impl Config {
@@ -141,6 +168,27 @@ impl Config {
                 }
             },
         };
+        let trusted_proxies = get("CALBRIDGE_TRUSTED_PROXIES")
+            .map(|raw| {
+                raw.split(',')
+                    .filter(|p| !p.trim().is_empty())
+                    .map(str::parse)
+                    .collect::<Result<Vec<TrustedProxy>, String>>()
+            })
+            .transpose()
+            .map_err(|m| ConfigError::new("CALBRIDGE_TRUSTED_PROXIES", m))?
+            .unwrap_or_default();
+        let production = match get("CALBRIDGE_ENV").map(|v| v.trim().to_ascii_lowercase()) {
+            None => false,
+            Some(v) if v == "production" => true,
+            Some(v) if v == "development" => false,
+            Some(v) => {
+                return Err(ConfigError::new(
+                    "CALBRIDGE_ENV",
+                    format!("'{v}' is neither production nor development"),
+                ));
+            }
+        };
         Ok(Config {
             bind,
             database,
@@ -151,6 +199,17 @@ impl Config {
             ms_login_url,
             ms_graph_url,
             sync_interval,
+            trusted_proxies,
+            production,
+        })
+    }
+
+    /// Why `serve` must not start with these settings, if it must not.
+    pub fn refuse_to_serve(&self) -> Option<String> {
+        (self.production && self.public_url.is_none()).then(|| {
+            "CALBRIDGE_PUBLIC_URL: is required with CALBRIDGE_ENV=production; set it to the \
+             address users reach the portal at, e.g. https://calbridge.example.dk"
+                .to_owned()
         })
     }
 
@@ -198,11 +257,40 @@ mod tests {
             ("CALBRIDGE_MASTER_KEY", "c2hvcnQ="),
             ("CALBRIDGE_MS_GRAPH_URL", "graph"),
             ("CALBRIDGE_SYNC_INTERVAL_SECS", "0"),
+            ("CALBRIDGE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
+            ("CALBRIDGE_ENV", "prod"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);
             assert!(err.to_string().starts_with(var));
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c = config(&[("CALBRIDGE_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7 ,::1")]).unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(c.trusted_proxies[0].contains(&ip("10.20.30.40")));
+        assert!(!c.trusted_proxies[0].contains(&ip("11.0.0.1")));
+        assert!(c.trusted_proxies[1].contains(&ip("192.0.2.7")));
+        assert!(!c.trusted_proxies[1].contains(&ip("192.0.2.8")));
+        assert!(c.trusted_proxies[2].contains(&ip("::1")));
+        // An IPv4 peer seen through an IPv6 socket is still that IPv4 address.
+        assert!(c.trusted_proxies[1].contains(&ip("::ffff:192.0.2.7")));
+        assert!(config(&[]).unwrap().trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn production_requires_the_public_url() {
+        assert!(config(&[]).unwrap().refuse_to_serve().is_none());
+        let c = config(&[("CALBRIDGE_ENV", "production")]).unwrap();
+        assert!(c.refuse_to_serve().unwrap().starts_with("CALBRIDGE_PUBLIC_URL"));
+        let c = config(&[
+            ("CALBRIDGE_ENV", "Production"),
+            ("CALBRIDGE_PUBLIC_URL", "https://calbridge.example.dk"),
+        ])
+        .unwrap();
+        assert!(c.refuse_to_serve().is_none());
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         csrf: CsrfKey::new(keyring.current().derive("csrf")),
         keyring: Arc::new(keyring),
         passwords: PasswordService::for_this_machine()?,
+        sign_ins: Arc::default(),
         config: Arc::new(config),
     })
 }

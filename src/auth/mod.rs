@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod password;
 pub mod principal;
 pub mod session;
+pub mod throttle;
 pub mod token;
 
 pub use principal::{Admit, Authenticated, Denied, Operator, Principal, TenantAdmin, TenantMember};

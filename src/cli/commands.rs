@@ -78,17 +78,19 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+fn config() -> Result<Config, Failure> {
+    Config::from_env().map_err(|e| Failure::Usage(e.to_string()))
+}
+
 async fn state() -> Result<AppState, Failure> {
-    let config = Config::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
-    Ok(build_state(config, Clock::system()).await?)
+    Ok(build_state(config()?, Clock::system()).await?)
 }
 
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Serve => serve().await,
         Command::Migrate => {
-            let config = Config::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
-            crate::startup::migrate(&config).await?;
+            crate::startup::migrate(&config()?).await?;
             println!("database is up to date");
             Ok(())
         }
@@ -213,7 +215,18 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
 }
 
 async fn serve() -> Result<(), Failure> {
-    let state = state().await?;
+    let config = config()?;
+    if let Some(why) = config.refuse_to_serve() {
+        return Err(Failure::Usage(why));
+    }
+    if config.public_url.is_none() {
+        tracing::warn!(
+            "CALBRIDGE_PUBLIC_URL is not set: invitation links and the same-origin check use \
+             the Host header of each request. Set it to the portal's public address in \
+             production (CALBRIDGE_ENV=production requires it)."
+        );
+    }
+    let state = build_state(config, Clock::system()).await?;
     let bind = state.config.bind;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let scheduler = Scheduler::start(state.clone(), SchedulerOptions::default()).await?;

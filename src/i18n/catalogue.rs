@@ -46,6 +46,7 @@ catalogue! {
     login_password => "Adgangskode", "Password";
     login_submit => "Log ind", "Sign in";
     login_failed => "Forkert e-mail eller adgangskode. Efter mange forkerte forsøg er kontoen midlertidigt spærret; prøv igen om lidt.", "Wrong e-mail or password. After many failed attempts the account is paused for a while; try again later.";
+    login_limited => "For mange mislykkede login fra dit netværk. Vent {} sekunder og prøv igen.", "Too many failed sign-ins from your network. Wait {} seconds and try again.";
     login_busy => "Tjenesten har travlt lige nu. Vent et øjeblik og prøv igen.", "The service is busy right now. Wait a moment and try again.";
     logged_out => "Du er logget ud.", "You are signed out.";
     session_ended => "Din session er udløbet. Log ind igen.", "Your session has ended. Please sign in again.";

@@ -47,6 +47,8 @@ pub struct AppState {
     pub clock: Clock,
     pub config: Arc<Config>,
     pub passwords: PasswordService,
+    /// Failed sign-ins per client address.
+    pub sign_ins: Arc<crate::auth::throttle::SignInLimiter>,
     pub csrf: CsrfKey,
     pub keyring: Arc<Keyring>,
     /// One calendar provider per tenant, shared by every sync of that tenant.

@@ -57,6 +57,8 @@ pub enum LoginOutcome {
     Rejected,
     /// Too many password checks at once.
     Busy,
+    /// Too many failed sign-ins from this address; try again after this long.
+    Limited(std::time::Duration),
 }
 
 pub async fn login(
@@ -67,6 +69,18 @@ pub async fn login(
 ) -> Result<LoginOutcome> {
     let now = state.clock.now();
     let answer_not_before = tokio::time::Instant::now() + REFUSAL_FLOOR;
+    // Every attempt takes one from the address's bucket; a success gives it back.
+    let address = ip.as_deref().and_then(|ip| ip.parse::<std::net::IpAddr>().ok());
+    if let Some(address) = address
+        && let Err(wait) = state.sign_ins.take(address, now)
+    {
+        return Ok(LoginOutcome::Limited(wait));
+    }
+    let give_back = || {
+        if let Some(address) = address {
+            state.sign_ins.give_back(address, now);
+        }
+    };
     let email = Email::parse(email).ok();
     let account = match &email {
         Some(e) => accounts::find_by_email(&state.db, e).await?,
@@ -79,13 +93,17 @@ pub async fn login(
     let verified =
         match state.passwords.verify(password, usable.map(|a| a.password_hash.as_str())).await {
             Ok(ok) => ok,
-            Err(PasswordError::Busy) => return Ok(LoginOutcome::Busy),
+            Err(PasswordError::Busy) => {
+                give_back();
+                return Ok(LoginOutcome::Busy);
+            }
             Err(e) => return Err(e.into()),
         };
     let attempted = email.as_ref().map(|e| e.key());
     let actor = |account_id| Actor { account_id, email: attempted.clone(), ip: ip.clone() };
     match (account, verified) {
         (Some(account), true) => {
+            give_back();
             accounts::record_success(&state.db, account.id, now).await?;
             let signed_in = start(&state.db, state, account.id, account.role).await?;
             audit::record(

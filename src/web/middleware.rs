@@ -9,6 +9,7 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 
+use super::caller;
 use super::cookies::{self, cookie, removal};
 use super::error::AppError;
 use super::extract::RequestContext;
@@ -137,25 +138,15 @@ fn is_safe(method: &Method) -> bool {
 }
 
 /// Refuses state-changing requests that a browser marks as coming from another site.
-fn same_origin(req: &ServiceRequest, state: &AppState) -> bool {
+fn same_origin(req: &ServiceRequest, ours: &str) -> bool {
     let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
         && !matches!(site, "same-origin" | "none")
     {
         return false;
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        // Browsers that send neither header are still bound by the token.
-        return true;
-    };
-    let expected = match &state.config.public_url {
-        Some(url) => url.origin().ascii_serialization(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
-    };
-    origin.eq_ignore_ascii_case(&expected)
+    // Browsers that send neither header are still bound by the token.
+    headers.get(header::ORIGIN).is_none_or(|origin| caller::is_origin(origin, ours))
 }
 
 /// The submitted token: from the header, or from the url-encoded form body (which is read
@@ -235,24 +226,22 @@ pub async fn request_context(
         .flatten();
     let locale =
         resolve_locale(&req, lang_choice.or(principal.as_ref().and_then(|p| p.preferred_locale())));
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
-    let base_url = match &state.config.public_url {
-        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
+    let connection = caller::Connection {
+        peer: req.peer_addr(),
+        local: req.app_config().local_addr(),
+        headers: req.headers(),
     };
+    let caller = caller::resolve(&connection, &state.config);
     req.extensions_mut().insert(RequestContext {
         locale,
         csrf_token,
         principal: principal.clone(),
-        ip,
-        base_url,
+        ip: caller.ip.map(|ip| ip.to_string()),
+        base_url: caller.origin.clone(),
     });
 
     if !is_safe(req.method()) && !req.path().starts_with("/api/") {
-        if !same_origin(&req, &state) {
+        if !same_origin(&req, &caller.origin) {
             return Ok(req.error_response(AppError::CrossSite));
         }
         // Before sign-in the token is bound to the pre-session cookie the form page set.

@@ -1,6 +1,7 @@
 //! The portal over HTTP: one route table, thin handlers, askama views.
 
 pub mod assets;
+pub mod caller;
 pub mod cookies;
 pub mod error;
 pub mod extract;

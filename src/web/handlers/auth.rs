@@ -1,4 +1,4 @@
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -86,21 +86,39 @@ pub async fn login(
 ) -> AppResult<HttpResponse> {
     let LoginForm { email, password, next } = form.into_inner();
     let password = SecretString::from(password);
-    let t = messages(ctx.locale);
-    let (status, failure) = match sessions::login(&state, &email, &password, ctx.ip.clone()).await?
-    {
-        LoginOutcome::SignedIn(signed_in) => {
-            let target = local_path(&next).unwrap_or_else(|| home_of(signed_in.role).to_owned());
-            let secure = state.config.secure_cookies();
-            return cookies::signed_in(see_other(target), signed_in.token, secure);
-        }
-        LoginOutcome::Rejected => (StatusCode::UNAUTHORIZED, t.login_failed),
-        LoginOutcome::Busy => (StatusCode::SERVICE_UNAVAILABLE, t.login_busy),
+    let outcome = sessions::login(&state, &email, &password, ctx.ip.clone()).await?;
+    let LoginOutcome::SignedIn(signed_in) = outcome else {
+        return Ok(refused(&ctx, outcome, email, &next));
     };
-    let next = local_path(&next).unwrap_or_default();
-    let view =
-        LoginView { page: Page::new(&ctx, t.login_title, ""), email, next, failure: Some(failure) };
-    Ok(render(status, &view))
+    let target = local_path(&next).unwrap_or_else(|| home_of(signed_in.role).to_owned());
+    cookies::signed_in(see_other(target), signed_in.token, state.config.secure_cookies())
+}
+
+/// The sign-in form again, saying why it did not work.
+fn refused(ctx: &RequestContext, outcome: LoginOutcome, email: String, next: &str) -> HttpResponse {
+    let t = messages(ctx.locale);
+    let (status, failure, retry_after) = match outcome {
+        LoginOutcome::Busy => (StatusCode::SERVICE_UNAVAILABLE, t.login_busy.to_owned(), Some(5)),
+        LoginOutcome::Limited(wait) => {
+            let secs = wait.as_secs();
+            (StatusCode::TOO_MANY_REQUESTS, t.fill(t.login_limited, secs), Some(secs))
+        }
+        LoginOutcome::Rejected | LoginOutcome::SignedIn(_) => {
+            (StatusCode::UNAUTHORIZED, t.login_failed.to_owned(), None)
+        }
+    };
+    let next = local_path(next).unwrap_or_default();
+    let page = Page::new(ctx, t.login_title, "");
+    let view = LoginView { page, email, next, failure: Some(failure) };
+    with_retry_after(render(status, &view), retry_after)
+}
+
+/// Tells the browser (and scripts) when asking again makes sense.
+fn with_retry_after(mut response: HttpResponse, secs: Option<u64>) -> HttpResponse {
+    if let Some(secs) = secs {
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
+    response
 }
 
 pub async fn logout(

@@ -11,7 +11,7 @@ pub struct LoginView {
     pub email: String,
     pub next: String,
     /// The sign-in failed (or the service was busy): the message to show.
-    pub failure: Option<&'static str>,
+    pub failure: Option<String>,
 }
 
 #[derive(Template)]

@@ -66,10 +66,12 @@ async fn behind_a_trusted_proxy_each_client_address_has_its_own_limit() {
     let other = failed_sign_in(&browser, 21, &[("x-forwarded-for", "198.51.100.4")]).await;
     assert_eq!(other.status, 401);
     // ...and the audit trail names the client, not the proxy.
-    let audit = format!("{:?}", calbridge::services::audit::for_operator(&app.state).await.unwrap());
+    let audit =
+        format!("{:?}", calbridge::services::audit::for_operator(&app.state).await.unwrap());
     assert!(!audit.is_empty());
     use sea_orm::EntityTrait;
-    let events = calbridge::db::entities::audit_event::Entity::find().all(&app.state.db).await.unwrap();
+    let events =
+        calbridge::db::entities::audit_event::Entity::find().all(&app.state.db).await.unwrap();
     assert!(events.iter().any(|e| e.ip.as_deref() == Some("198.51.100.4")), "{events:?}");
 }
 
@@ -78,10 +80,12 @@ async fn invite_link(app: &TestApp, headers: &[(&str, &str)]) -> String {
     let tenant = app.create_tenant("Hansen", 5).await;
     app.create_member(tenant, "admin@hansen.dk", "tenant_admin").await;
     let admin = app.browser();
-    assert_eq!(admin.login("admin@hansen.dk", PASSWORD).await.status, 303);
-    let token = admin.get("/team").await.csrf();
     let mut all = vec![("sec-fetch-site", "same-origin")];
     all.extend_from_slice(headers);
+    let token = admin.get("/login").await.csrf();
+    let login = [("email", "admin@hansen.dk"), ("password", PASSWORD), ("csrf_token", &token)];
+    assert_eq!(admin.post_raw("/login", &login, &all).await.status, 303);
+    let token = admin.get("/team").await.csrf();
     let page = admin
         .post_raw(
             "/team/invites",
@@ -127,16 +131,17 @@ async fn a_trusted_proxy_may_name_the_host() {
 #[tokio::test]
 async fn the_public_url_wins_over_every_header() {
     let app = TestApp::spawn_with(|c| {
-        c.public_url = Some("https://calbridge.hansen.dk".parse().unwrap());
+        // http, so that the test's cookie jar sends the session cookie back.
+        c.public_url = Some("http://calbridge.hansen.dk".parse().unwrap());
         c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
     let link = invite_link(
         &app,
-        &[("x-forwarded-host", "evil.example"), ("origin", "https://calbridge.hansen.dk")],
+        &[("x-forwarded-host", "evil.example"), ("origin", "http://calbridge.hansen.dk")],
     )
     .await;
-    assert!(link.starts_with("https://calbridge.hansen.dk/invite/"), "{link}");
+    assert!(link.starts_with("http://calbridge.hansen.dk/invite/"), "{link}");
 }
 
 #[tokio::test]
@@ -179,4 +184,46 @@ async fn an_origin_that_is_not_ascii_is_a_foreign_origin() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn serve_needs_the_public_url_in_production_and_warns_without_it() {
+    use tokio::io::AsyncBufReadExt;
+    let app = TestApp::spawn().await;
+    let env = [
+        ("CALBRIDGE_MASTER_KEY", app.master_key.as_str()),
+        ("CALBRIDGE_BIND", "127.0.0.1:0"),
+        ("RUST_LOG", "warn"),
+    ];
+    let mut production = env.to_vec();
+    production.push(("CALBRIDGE_ENV", "production"));
+    let refused = crate::cli::calbridge_with(&app, &["serve"], None, &production).await;
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("CALBRIDGE_PUBLIC_URL"), "{}", refused.stderr);
+
+    // Elsewhere it starts, and says what is missing.
+    let workdir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_calbridge"))
+        .arg("serve")
+        .current_dir(workdir.path())
+        .env_clear()
+        .env("DATABASE_URL", app.database_url())
+        .envs(env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let warned = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("CALBRIDGE_PUBLIC_URL is not set") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    let _ = child.start_kill();
+    assert_eq!(warned.ok(), Some(true), "serve warned about the missing public URL");
 }

@@ -1,3 +1,4 @@
 //! What a security review of the running service found, each kept fixed by a test.
 
+mod addresses;
 mod redirect;
