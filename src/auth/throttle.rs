@@ -72,9 +72,9 @@ impl SignInLimiter {
             return Ok(());
         }
         *bucket = Bucket { tokens, at: now };
-        let missing = (1.0 - tokens) * REFILL_EVERY.num_milliseconds() as f64;
+        let missing_ms = ((1.0 - tokens) * REFILL_EVERY.num_milliseconds() as f64).round() as u64;
         // Whole seconds, rounded up: Retry-After has no fractions for browsers.
-        Err(std::time::Duration::from_secs(((missing / 1000.0).ceil() as u64).max(1)))
+        Err(std::time::Duration::from_secs(missing_ms.div_ceil(1000).max(1)))
     }
 
     /// Returns the attempt a successful sign-in took: only failures count.
