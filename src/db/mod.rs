@@ -31,10 +31,7 @@ use crate::config::DatabaseTarget;
 pub async fn connect(target: &DatabaseTarget) -> anyhow::Result<DatabaseConnection> {
     let mut options = match target {
         DatabaseTarget::Sqlite(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating the database folder {}", dir.display()))?;
-            }
+            private_files(path)?;
             let mut o = ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()));
             // WAL with synchronous=NORMAL cannot corrupt the database; a power cut may lose
             // the last commits, which the next sync rewrites anyway.
@@ -61,6 +58,38 @@ pub async fn connect(target: &DatabaseTarget) -> anyhow::Result<DatabaseConnecti
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
     Database::connect(options).await.context("connecting to the database")
+}
+
+/// The SQLite file holds password hashes, session hashes and calendar subjects: its folder
+/// is created readable by this user only, and the file with its `-wal` and `-shm` companions
+/// (which SQLite creates with the database file's mode) too, also when an earlier version
+/// created them open to everyone.
+fn private_files(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating the database folder {}", dir.display()))?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating the database file {}", path.display()))?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::PathBuf::from(name);
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("making {} private", file.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Applies pending migrations. On PostgreSQL an advisory lock keeps several instances

@@ -1,4 +1,5 @@
 //! What a security review of the running service found, each kept fixed by a test.
 
 mod addresses;
+mod files;
 mod redirect;
