@@ -35,12 +35,19 @@ stored_enum! {
 }
 
 /// A Microsoft Entra directory (tenant) id: a GUID or one of the tenant's verified domains.
+///
+/// A domain must be what DNS and the sign-in endpoint take: ASCII letters, digits and
+/// hyphens, with any `xn--` label valid punycode (IDNA's strict rules, as Microsoft applies
+/// them). A name typed with its own letters (`ÆØÅ.dk`) is refused rather than converted, so
+/// the admin enters the GUID or the domain exactly as Microsoft Entra lists it.
 pub fn parse_directory_id(raw: &str) -> Option<String> {
     let value = raw.trim();
     if let Ok(guid) = uuid::Uuid::parse_str(value) {
         return Some(guid.hyphenated().to_string());
     }
-    crate::domain::email::is_domain(value).then(|| value.to_ascii_lowercase())
+    let lower = value.to_ascii_lowercase();
+    let idna_ok = idna::domain_to_ascii_strict(value).is_ok_and(|ascii| ascii == lower);
+    (value.is_ascii() && idna_ok && crate::domain::email::is_domain(value)).then_some(lower)
 }
 
 /// An application (client) id: always a GUID.
@@ -63,6 +70,12 @@ mod tests {
             Some("hansen.onmicrosoft.com")
         );
         assert_eq!(parse_directory_id("not a tenant"), None);
+        assert_eq!(parse_directory_id("xn--bcher-kva.dk").as_deref(), Some("xn--bcher-kva.dk"));
+        for refused in
+            ["ÆØÅ.dk", "bücher.dk", "xn--invalid-.dk", "xn--zz.dk", "a_b.dk", "hansen.dk.", "-a.dk"]
+        {
+            assert_eq!(parse_directory_id(refused), None, "{refused}");
+        }
         assert!(parse_client_id("hansen.dk").is_none());
         assert_eq!(DetailLevel::parse_input("free-busy"), Some(DetailLevel::FreeBusy));
         assert_eq!(DetailLevel::parse_input("FULL"), Some(DetailLevel::Full));

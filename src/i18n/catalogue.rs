@@ -85,7 +85,7 @@ catalogue! {
     invalid_password_email => "Adgangskoden må ikke indeholde din e-mailadresse.", "The password must not contain your e-mail address.";
     invalid_password_mismatch => "De to adgangskoder er ikke ens.", "The two passwords do not match.";
     invalid_self => "Du kan ikke deaktivere din egen konto.", "You cannot disable your own account.";
-    invalid_directory_id => "Mappe-id (lejer-id) er et GUID som 72f988bf-86f1-41af-91ab-2d7cd011db47 eller et bekræftet domæne som firma.onmicrosoft.com.", "The Directory (tenant) ID is a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a verified domain such as company.onmicrosoft.com.";
+    invalid_directory_id => "Mappe-id (lejer-id) er et GUID som 72f988bf-86f1-41af-91ab-2d7cd011db47 eller et bekræftet domæne som firma.onmicrosoft.com, skrevet med a–z, tal og bindestreg. Brug helst GUID'et fra siden Oversigt i Microsoft Entra.", "The Directory (tenant) ID is a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a verified domain such as company.onmicrosoft.com, written with a–z, digits and hyphens. Best use the GUID from the Overview page in Microsoft Entra.";
     invalid_client_id => "Program-id (klient-id) er et GUID som 0b8f1a2c-3d4e-4f5a-8b9c-0d1e2f3a4b5c.", "The Application (client) ID is a GUID such as 0b8f1a2c-3d4e-4f5a-8b9c-0d1e2f3a4b5c.";
     invalid_secret_missing => "Indsæt klienthemmelighedens værdi.", "Paste the client secret's value.";
     invalid_secret_is_id => "Det ligner hemmelighedens id. Kopiér i stedet feltet Værdi, som kun vises, lige når hemmeligheden er oprettet.", "This looks like the secret's ID. Copy the Value column instead; it is only shown right after the secret is created.";

@@ -260,6 +260,8 @@ async fn bad_connection_details_are_explained_in_one_line() {
     let tenant = app.create_tenant("Hansen", 5).await.to_string();
     for (args, stdin, expected) in [
         (vec!["--directory-id", "nope", "--client-id", CLIENT], SECRET, "directory (tenant) id"),
+        // Not a name the sign-in endpoint knows: refused before anything is stored or sent.
+        (vec!["--directory-id", "ÆØÅ.dk", "--client-id", CLIENT], SECRET, "directory (tenant) id"),
         (
             vec!["--directory-id", DIRECTORY, "--client-id", "hansen"],
             SECRET,
