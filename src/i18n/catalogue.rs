@@ -149,6 +149,7 @@ catalogue! {
     accept_password_repeat => "Gentag adgangskode", "Repeat the password";
     accept_password_rules => "Mindst 12 tegn. Flere tilfældige ord er lette at huske og svære at gætte.", "At least 12 characters. Several random words are easy to remember and hard to guess.";
     accept_submit => "Opret adgang", "Create access";
+    accept_address_taken => "Denne e-mailadresse har allerede en konto i calbridge, så invitationen kan ikke bruges. Log ind med den konto, eller bed den, der inviterede dig, om at invitere en anden adresse.", "This e-mail address already has a calbridge account, so the invitation cannot be used. Sign in with that account, or ask the person who invited you to invite another address.";
     accept_invalid_title => "Linket virker ikke", "This link does not work";
     accept_invalid_text => "Invitationslinket er ugyldigt, allerede brugt eller udløbet. Bed den, der inviterede dig, om et nyt.", "The invitation link is invalid, already used or expired. Ask the person who invited you for a new one.";
 

@@ -43,6 +43,9 @@ pub struct AcceptPage {
     pub email: String,
     pub role: Role,
     pub tenant_name: String,
+    /// The address has an account already (here or in another company): the link cannot
+    /// make a second one.
+    pub address_taken: bool,
 }
 
 pub struct Acceptance {
@@ -69,8 +72,12 @@ pub async fn create(
             None
         }
     };
+    // Only this tenant's accounts are named: whether an address has an account elsewhere
+    // is not the inviter's to learn. Such an invite is made as any other, and its link tells
+    // the address's owner that they already have an account.
     if let Some(e) = &email
-        && account_rows::find_by_email(&state.db, e).await?.is_some()
+        && let Some(existing) = account_rows::find_by_email(&state.db, e).await?
+        && existing.tenant_id == Some(scope.tenant_id())
     {
         errors.add("email", Invalid::AccountExists);
     }
@@ -116,7 +123,11 @@ async fn usable(state: &AppState, secret: &str) -> Result<(invite::Model, String
 /// The acceptance page behind a link.
 pub async fn page(state: &AppState, secret: &str) -> Result<AcceptPage> {
     let (invite, tenant_name) = usable(state, secret).await?;
-    Ok(AcceptPage { email: invite.email, role: invite.role, tenant_name })
+    let address_taken = match Email::parse(&invite.email) {
+        Ok(email) => account_rows::find_by_email(&state.db, &email).await?.is_some(),
+        Err(_) => false,
+    };
+    Ok(AcceptPage { email: invite.email, role: invite.role, tenant_name, address_taken })
 }
 
 /// Turns the invite into an account and signs the new person in. The invite is consumed in
