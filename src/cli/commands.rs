@@ -6,7 +6,7 @@ use sea_orm::prelude::Uuid;
 use secrecy::SecretString;
 use serde_json::json;
 
-use super::output::table;
+use super::output::{printable, table};
 use super::{
     Cli, Command, KeysCommand, OperatorCommand, SetGraphArgs, TenantCommand, UserAddArgs,
     UserCommand,
@@ -68,11 +68,11 @@ pub async fn run(cli: Cli) -> ExitCode {
     match dispatch(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", printable(&message));
             ExitCode::from(2)
         }
         Err(Failure::Failed(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", printable(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
@@ -335,7 +335,7 @@ async fn test_connection(tenant: &str, mailbox: Option<&str>) -> Result<(), Fail
             println!("{step}: failed");
             println!("  problem: {}", explanation.problem);
             println!("  fix:     {}", explanation.fix);
-            println!("  detail:  {detail}");
+            println!("  detail:  {}", printable(&detail));
             Err(Failure::Failed(anyhow::anyhow!("the connection test failed at: {step}")))
         }
     }

@@ -57,6 +57,7 @@ catalogue! {
     error_title_403 => "Ingen adgang", "No access";
     error_text_403 => "Din rolle giver ikke adgang til denne side.", "Your role does not give access to this page.";
     error_text_csrf => "Formularen var udløbet eller kom fra en anden side. Gå tilbage, genindlæs siden og prøv igen.", "The form had expired or came from another site. Go back, reload the page and try again.";
+    error_text_encoding => "Formularen indeholdt tegn, der ikke kunne læses (ikke UTF-8). Gå tilbage, skriv teksten igen og prøv igen.", "The form contained characters that could not be read (not UTF-8). Go back, type the text again and try again.";
     error_title_500 => "Noget gik galt", "Something went wrong";
     error_text_500 => "Der opstod en fejl hos os. Den er logget, og du kan prøve igen om lidt.", "An error occurred on our side. It has been logged; please try again shortly.";
     error_title_503 => "Travlt lige nu", "Busy right now";
@@ -67,6 +68,7 @@ catalogue! {
 
     // Field problems
     invalid_required => "Skal udfyldes.", "Required.";
+    invalid_control_characters => "Indeholder styretegn (fx linjeskift eller usynlige tegn), som ikke kan gemmes. Skriv teksten igen.", "Contains control characters (such as line breaks or invisible characters) that cannot be saved. Type the text again.";
     invalid_too_long => "For langt.", "Too long.";
     invalid_email => "Ikke en gyldig e-mailadresse.", "Not a valid e-mail address.";
     invalid_cvr => "Et CVR-nummer har 8 cifre.", "A CVR number has 8 digits.";

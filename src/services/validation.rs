@@ -8,6 +8,7 @@ use crate::i18n::Messages;
 pub enum Invalid {
     Required,
     TooLong,
+    ControlCharacters,
     Email,
     Cvr,
     Licences,
@@ -39,6 +40,7 @@ impl Invalid {
         match self {
             Invalid::Required => t.invalid_required,
             Invalid::TooLong => t.invalid_too_long,
+            Invalid::ControlCharacters => t.invalid_control_characters,
             Invalid::Email => t.invalid_email,
             Invalid::Cvr => t.invalid_cvr,
             Invalid::Licences => t.invalid_licences,
@@ -120,7 +122,9 @@ impl fmt::Display for FieldErrors {
 
 impl std::error::Error for FieldErrors {}
 
-/// Trims a text field; empty becomes `None`. Longer than `max` characters is a problem.
+/// Trims a text field; empty becomes `None`. Longer than `max` characters is a problem, and
+/// so are control characters (NUL, escape sequences, line breaks): every text field is one
+/// line that is shown to others, in pages and in terminals.
 pub fn optional_text(
     errors: &mut FieldErrors,
     field: &'static str,
@@ -128,7 +132,9 @@ pub fn optional_text(
     max: usize,
 ) -> Option<String> {
     let value = raw.map(str::trim).filter(|v| !v.is_empty())?;
-    if value.chars().count() > max {
+    if value.chars().any(char::is_control) {
+        errors.add(field, Invalid::ControlCharacters);
+    } else if value.chars().count() > max {
         errors.add(field, Invalid::TooLong);
     }
     Some(value.to_owned())

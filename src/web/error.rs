@@ -20,6 +20,8 @@ pub enum AppError {
     Csrf,
     #[error("cross-site request refused")]
     CrossSite,
+    #[error("the form is not valid UTF-8")]
+    Encoding,
     #[error("the service is busy")]
     Busy,
     /// A use case refused the input and the handler had no form to show it on.
@@ -56,6 +58,7 @@ impl ResponseError for AppError {
         match self {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf | AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::Encoding => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Refused(status) => *status,
@@ -72,7 +75,7 @@ impl ResponseError for AppError {
             }
             other => {
                 let mut response = HttpResponse::build(other.status_code());
-                if matches!(other, AppError::Csrf | AppError::CrossSite) {
+                if matches!(other, AppError::Csrf | AppError::CrossSite | AppError::Encoding) {
                     tracing::warn!(reason = %other, "refused a state-changing request");
                     response.insert_header(("x-calbridge-refusal", refusal_code(other)));
                 }
@@ -86,6 +89,7 @@ impl ResponseError for AppError {
 fn refusal_code(e: &AppError) -> &'static str {
     match e {
         AppError::Csrf => "csrf",
+        AppError::Encoding => "encoding",
         _ => "cross-site",
     }
 }

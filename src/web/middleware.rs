@@ -8,6 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use percent_encoding::percent_decode;
 
 use super::caller;
 use super::cookies::{self, cookie, removal};
@@ -149,26 +150,33 @@ fn same_origin(req: &ServiceRequest, ours: &str) -> bool {
     headers.get(header::ORIGIN).is_none_or(|origin| caller::is_origin(origin, ours))
 }
 
-/// The submitted token: from the header, or from the url-encoded form body (which is read
-/// here and handed back to the handler unchanged).
-async fn submitted_token(req: &mut ServiceRequest) -> Option<String> {
-    if let Some(v) = req.headers().get(csrf::HEADER).and_then(|v| v.to_str().ok()) {
-        return Some(v.to_owned());
-    }
+/// What a state-changing request submitted: its CSRF token, from the header or from the
+/// url-encoded form body (which is read here and handed back to the handler unchanged).
+/// A form whose fields are not UTF-8 is refused: decoding would silently turn them into
+/// U+FFFD and save that.
+async fn submitted_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError> {
+    let header_token = req.headers().get(csrf::HEADER).and_then(|v| v.to_str().ok());
+    let header_token = header_token.map(str::to_owned);
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return None;
+        return Ok(header_token);
     }
-    let body = req.extract::<web::Bytes>().await.ok()?;
+    let Ok(body) = req.extract::<web::Bytes>().await else { return Ok(header_token) };
+    let fields_are_utf8 = body.split(|b| *b == b'&').all(|field| {
+        field.split(|b| *b == b'=').all(|part| percent_decode(part).decode_utf8().is_ok())
+    });
+    if !fields_are_utf8 {
+        return Err(AppError::Encoding);
+    }
     let token = url::form_urlencoded::parse(&body)
         .find(|(k, _)| k == csrf::FIELD)
         .map(|(_, v)| v.into_owned());
     req.set_payload(actix_web::dev::Payload::from(body));
-    token
+    Ok(header_token.or(token))
 }
 
 fn resolve_locale(req: &ServiceRequest, preferred: Option<Locale>) -> Locale {
@@ -250,7 +258,10 @@ pub async fn request_context(
             (None, Some(pre)) => Some(Binding::PreSession(pre)),
             (None, None) => None,
         };
-        let submitted = submitted_token(&mut req).await;
+        let submitted = match submitted_token(&mut req).await {
+            Ok(token) => token,
+            Err(e) => return Ok(req.error_response(e)),
+        };
         let valid = match (binding_ok, submitted) {
             (Some(b), Some(t)) => state.csrf.verify(&b, &t),
             _ => false,

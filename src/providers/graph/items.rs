@@ -51,9 +51,8 @@ pub fn from_events(events: Vec<Event>) -> Result<Vec<CalendarItem>, ProviderErro
         let private = event.sensitivity.as_deref().is_some_and(|s| {
             s.eq_ignore_ascii_case("private") || s.eq_ignore_ascii_case("confidential")
         });
-        let location =
-            event.location.and_then(|l| l.display_name).filter(|name| !name.trim().is_empty());
-        let subject = event.subject.filter(|s| !s.trim().is_empty());
+        let location = event.location.and_then(|l| l.display_name);
+        let subject = event.subject;
         items.push(CalendarItem::new(
             start,
             end,

@@ -207,6 +207,7 @@ pub fn error_page(ctx: &RequestContext, status: StatusCode, refusal: Option<&str
         404 => (t.error_title_404, t.error_text_404),
         403 if refusal.is_some() => (t.error_title_403, t.error_text_csrf),
         403 => (t.error_title_403, t.error_text_403),
+        400 if refusal == Some("encoding") => (t.error_title_other, t.error_text_encoding),
         500 => (t.error_title_500, t.error_text_500),
         503 => (t.error_title_503, t.error_text_503),
         _ => (t.error_title_other, t.error_text_other),

@@ -4,3 +4,4 @@ mod addresses;
 mod enumeration;
 mod files;
 mod redirect;
+mod text;

@@ -310,6 +310,19 @@ impl Browser {
         Browser::page(req.send().await.unwrap()).await
     }
 
+    /// Posts a url-encoded body exactly as given, bytes and all.
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Page {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Browser::page(req.send().await.unwrap()).await
+    }
+
     /// Posts a form the way the browser would from `from`: with that page's token and a
     /// same-origin `Origin`.
     pub async fn submit(&self, from: &str, action: &str, fields: &[(&str, &str)]) -> Page {
