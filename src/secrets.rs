@@ -355,4 +355,53 @@ mod tests {
         let key = MasterKey::generate();
         assert_ne!(key.derive("csrf").expose_secret(), key.derive("other").expose_secret());
     }
+
+    mod stored_ciphertexts {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// What a database row could hold: arbitrary text, and real ciphertexts with bytes
+        /// flipped, cut short or moved to another tenant. Never a panic, never the plaintext.
+        fn ciphertext() -> impl Strategy<Value = String> {
+            let keyring =
+                Keyring::new(MasterKey { bytes: SecretBox::new(Box::new([3; 32])) }, Vec::new());
+            let tenant = uuid::Uuid::from_u128(1);
+            let real = keyring.encrypt(
+                &tenant,
+                SecretField::GraphClientSecret,
+                &SecretString::from("Zq8~secret"),
+            );
+            prop_oneof![
+                "\\PC{0,80}",
+                "v1:[0-9a-f]{0,16}:[A-Za-z0-9+/=]{0,80}",
+                (any::<usize>(), any::<u8>(), prop::option::of(any::<usize>())).prop_map(
+                    move |(at, byte, cut)| {
+                        let mut bytes = real.clone().into_bytes();
+                        let at = at % bytes.len();
+                        bytes[at] = byte;
+                        if let Some(cut) = cut {
+                            bytes.truncate(cut % (bytes.len() + 1));
+                        }
+                        String::from_utf8_lossy(&bytes).into_owned()
+                    }
+                ),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_stored_text_decrypts_or_is_refused(stored in ciphertext(), tenant in 0u128..3) {
+                let keyring = Keyring::new(MasterKey { bytes: SecretBox::new(Box::new([3; 32])) }, Vec::new());
+                let tenant = uuid::Uuid::from_u128(tenant);
+                // Only the untouched ciphertext, for its own tenant, opens.
+                if let Ok(secret) = keyring.decrypt(&tenant, SecretField::GraphClientSecret, &stored) {
+                    prop_assert_eq!(tenant, uuid::Uuid::from_u128(1));
+                    prop_assert_eq!(secret.expose_secret(), "Zq8~secret");
+                }
+                let _ = keyring.is_stale(&stored);
+            }
+        }
+    }
 }

@@ -76,4 +76,26 @@ mod tests {
         let other = CsrfKey::new(SecretBox::new(Box::new([8u8; 32])));
         assert!(!other.verify(&Binding::Session("a"), &t));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2_000, failure_persistence: None, ..Default::default() })]
+
+        /// Whatever a form or header submits, verification answers, and only the real token
+        /// for this binding passes.
+        #[test]
+        fn any_submitted_token_is_checked_without_panicking(
+            submitted in "\\PC{0,120}",
+            flip in proptest::prelude::any::<(usize, u8)>(),
+        ) {
+            let key = CsrfKey::new(SecretBox::new(Box::new([7u8; 32])));
+            let binding = Binding::PreSession("pre-session-value");
+            proptest::prop_assert!(!key.verify(&binding, &submitted) || submitted == key.token(&binding));
+            let mut real = key.token(&binding).into_bytes();
+            let at = flip.0 % real.len();
+            let changed = real[at] != flip.1;
+            real[at] = flip.1;
+            let mutated = String::from_utf8_lossy(&real).into_owned();
+            proptest::prop_assert_eq!(key.verify(&binding, &mutated), !changed);
+        }
+    }
 }

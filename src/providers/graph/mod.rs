@@ -6,6 +6,8 @@
 
 mod call;
 mod exchange;
+#[cfg(test)]
+mod fuzz;
 mod items;
 mod progress;
 mod requests;

@@ -3,5 +3,6 @@
 mod addresses;
 mod enumeration;
 mod files;
+mod parsers;
 mod redirect;
 mod text;
