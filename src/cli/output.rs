@@ -18,14 +18,13 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 }
 
 /// Left-aligned columns separated by two spaces, sized to their widest cell.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let rows: Vec<Vec<String>> = rows
+pub fn table(headers: &[&str], cells: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = cells
         .iter()
         .map(|row| row.iter().map(|cell| printable(cell).into_owned()).collect())
         .collect();
-    let rows = &rows;
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count());
         }
@@ -39,7 +38,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         padded.join("  ").trim_end().to_owned()
     };
     let mut out = line(headers.to_vec());
-    for row in rows {
+    for row in &rows {
         out.push('\n');
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
