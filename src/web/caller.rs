@@ -16,8 +16,11 @@ use crate::config::Config;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub ip: Option<IpAddr>,
-    /// `scheme://host[:port]`, the origin links point to and forms must come from.
+    /// `scheme://host[:port]`, the origin forms must come from.
     pub origin: String,
+    /// Where links to the portal point: the public URL as configured (a path included), else
+    /// the origin.
+    pub base_url: String,
 }
 
 /// What the connection itself says, before any header.
@@ -50,7 +53,11 @@ pub fn resolve(connection: &Connection<'_>, config: &Config) -> Caller {
             })
             .unwrap_or_else(|| format!("http://{}", connection.local)),
     };
-    Caller { ip, origin }
+    let base_url = match &config.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None => origin.clone(),
+    };
+    Caller { ip, origin, base_url }
 }
 
 /// Whether an `Origin` header names `ours`. A header that is not ASCII, or not an origin,
@@ -206,9 +213,10 @@ mod tests {
 
     #[test]
     fn the_public_url_is_our_origin() {
-        let c = config("10.0.0.0/8", Some("https://calbridge.hansen.dk/"));
+        let c = config("10.0.0.0/8", Some("https://calbridge.hansen.dk/portal/"));
         let seen = caller("10.0.0.1:5000", &[("x-forwarded-host", "evil.example")], &c);
         assert_eq!(seen.origin, "https://calbridge.hansen.dk");
+        assert_eq!(seen.base_url, "https://calbridge.hansen.dk/portal");
     }
 
     #[test]

@@ -245,7 +245,7 @@ pub async fn request_context(
         csrf_token,
         principal: principal.clone(),
         ip: caller.ip.map(|ip| ip.to_string()),
-        base_url: caller.origin.clone(),
+        base_url: caller.base_url,
     });
 
     if !is_safe(req.method()) && !req.path().starts_with("/api/") {
