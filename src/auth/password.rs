@@ -228,9 +228,18 @@ impl PasswordService {
     }
 
     async fn run(&self, work: Work) -> Result<Done, PasswordError> {
+        let busy = |_| {
+            let running = self.running.now.load(std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(
+                running,
+                waited_secs = QUEUE_WAIT.as_secs(),
+                "no hashing worker came free"
+            );
+            PasswordError::Busy
+        };
         let _slot = tokio::time::timeout(QUEUE_WAIT, self.slots.acquire())
             .await
-            .map_err(|_| PasswordError::Busy)?
+            .map_err(busy)?
             .map_err(|_| PasswordError::Busy)?;
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job { work, reply }).map_err(|_| failed("the hashing workers stopped"))?;
