@@ -33,9 +33,20 @@ pub struct Principal {
     pub locale: Option<Locale>,
     /// Hash of the session id: binds CSRF tokens and identifies the session for logout.
     pub session_hash: String,
+    /// When the owner last proved who they are in this session: signing in, or confirming
+    /// their password since.
+    pub authenticated_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// How long a password confirmation covers changes to credentials.
+pub const REAUTH_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
+
 impl Principal {
+    /// Whether the owner proved who they are within [`REAUTH_WINDOW`] of `now`.
+    pub fn recently_authenticated(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        now - self.authenticated_at < REAUTH_WINDOW
+    }
+
     pub fn scope(&self) -> Option<TenantScope> {
         self.tenant.as_ref().map(|t| TenantScope::new(t.id))
     }

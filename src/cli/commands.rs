@@ -13,10 +13,12 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::FailureReason;
+use crate::domain::provider::PermissionFit;
 use crate::domain::{Email, Locale};
 use crate::i18n::messages;
 use crate::jobs::{Scheduler, SchedulerOptions};
-use crate::services::connection_test::{Check, Step};
+use crate::services::connection_test::{Item, Outcome, Report};
 use crate::services::credentials::GraphInput;
 use crate::services::directory::UserInput;
 use crate::services::tenants::TenantInput;
@@ -299,46 +301,62 @@ async fn presence(tenant: &str, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The step of a connection test, in the words the command line uses.
-fn step_words(step: &Step) -> String {
-    match step {
-        Step::Settings => "connection settings".into(),
-        Step::SignIn => "signing in to Microsoft Entra".into(),
-        Step::Mailbox(mailbox) => format!("reading the calendar of {mailbox}"),
+/// What a checklist item is, in the words the command line uses.
+fn item_words(item: Item, report: &Report) -> String {
+    match item {
+        Item::Directory | Item::App | Item::Secret => "signing in to Microsoft Entra".into(),
+        Item::Permission => "the calendar permission".into(),
+        Item::Mailbox => match &report.mailbox {
+            Some(mailbox) => format!("reading the calendar of {mailbox}"),
+            None => "reading a calendar".into(),
+        },
     }
 }
 
 async fn test_connection(tenant: &str, mailbox: Option<&str>) -> Result<(), Failure> {
     let state = state().await?;
     let scope = tenant_scope(&state, tenant).await?;
-    let mailbox =
-        match mailbox {
-            Some(raw) => Some(Email::parse(raw).map_err(|_| {
-                Failure::Usage(format!("--mailbox: '{raw}' is not an e-mail address"))
-            })?),
-            None => None,
+    let mailbox = match mailbox {
+        Some(raw) => Email::parse(raw)
+            .map_err(|_| Failure::Usage(format!("--mailbox: '{raw}' is not an e-mail address")))?,
+        None => {
+            services::connection::first_synced_mailbox(&state, scope).await?.ok_or_else(|| {
+                Failure::Usage("--mailbox: no user has sync on; name a mailbox to read".into())
+            })?
+        }
+    };
+    let actor = Actor::command_line();
+    let report = services::connection::check_stored(&state, &actor, scope, Some(mailbox)).await?;
+    if let Some((item, reason, detail)) = report.failure() {
+        let explanation = messages(Locale::En).explain(reason);
+        let step = match reason {
+            FailureReason::NotConfigured | FailureReason::SecretUnreadable => {
+                "connection settings".to_owned()
+            }
+            _ => item_words(item, &report),
         };
-    match services::connection_test::run(&state, scope, mailbox).await? {
-        Check::Passed { mailbox, items } => {
-            println!("signed in to Microsoft Entra: ok");
-            println!(
-                "read the calendar of {mailbox}: ok ({items} appointments in the next 24 hours)"
-            );
-            Ok(())
-        }
-        Check::NoMailbox => {
-            Err(Failure::Usage("--mailbox: no user has sync on; name a mailbox to read".into()))
-        }
-        Check::Failed { step, reason, detail } => {
-            let explanation = messages(Locale::En).explain(reason);
-            let step = step_words(&step);
-            println!("{step}: failed");
-            println!("  problem: {}", explanation.problem);
-            println!("  fix:     {}", explanation.fix);
-            println!("  detail:  {}", printable(&detail));
-            Err(Failure::Failed(anyhow::anyhow!("the connection test failed at: {step}")))
-        }
+        println!("{step}: failed");
+        println!("  problem: {}", explanation.problem);
+        println!("  fix:     {}", explanation.fix);
+        println!("  detail:  {}", printable(detail));
+        return Err(Failure::Failed(anyhow::anyhow!("the connection test failed at: {step}")));
     }
+    println!("signed in to Microsoft Entra: ok");
+    let granted =
+        report.permissions.as_ref().map_or("not stated by the token".to_owned(), |p| p.join(", "));
+    let fit = match report.outcome(Item::Permission) {
+        Outcome::Warned(PermissionFit::MoreThanNeeded) => "more than the detail level needs",
+        Outcome::Warned(PermissionFit::NotEnough) => "less than the detail level needs",
+        _ => "ok",
+    };
+    println!("calendar permission: {granted} ({fit})");
+    if let Some(read) = &report.read {
+        println!(
+            "read the calendar of {}: ok ({} appointments in the next 24 hours)",
+            read.mailbox, read.items
+        );
+    }
+    Ok(())
 }
 
 /// The operator CLI acts with full rights, so any existing tenant id is a valid scope.

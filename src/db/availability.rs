@@ -236,3 +236,13 @@ pub async fn prune_history(db: &impl ConnectionTrait, before: DateTime<Utc>) -> 
         .await?
         .rows_affected)
 }
+
+/// Forgets what is known of the tenant's people (their calendars can no longer be read);
+/// the history stays.
+pub async fn clear_tenant(db: &impl ConnectionTrait, scope: TenantScope) -> Result<u64, DbErr> {
+    let result = availability::Entity::delete_many()
+        .filter(availability::Column::TenantId.eq(scope.tenant_id()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

@@ -45,6 +45,9 @@ pub async fn save_graph(
         ews_password_ciphertext: Set(None),
         ews_auth_scheme: Set(None),
         updated_at: Set(now),
+        last_test_at: Set(None),
+        last_test_ok: Set(None),
+        granted_permissions: Set(None),
     };
     use provider_config::Column as C;
     provider_config::Entity::insert(model)
@@ -116,4 +119,28 @@ pub async fn replace_secret(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// What the last connection test found.
+pub async fn record_test(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    at: DateTime<Utc>,
+    ok: bool,
+    permissions: Option<String>,
+) -> Result<(), DbErr> {
+    provider_config::Entity::update_many()
+        .col_expr(provider_config::Column::LastTestAt, Expr::value(at))
+        .col_expr(provider_config::Column::LastTestOk, Expr::value(ok))
+        .col_expr(provider_config::Column::GrantedPermissions, Expr::value(permissions))
+        .filter(provider_config::Column::TenantId.eq(scope.tenant_id()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Forgets the connection, secret and all.
+pub async fn delete(db: &impl ConnectionTrait, scope: TenantScope) -> Result<bool, DbErr> {
+    let result = provider_config::Entity::delete_by_id(scope.tenant_id()).exec(db).await?;
+    Ok(result.rows_affected > 0)
 }

@@ -20,6 +20,7 @@ pub async fn create(
         account_id: Set(account_id),
         created_at: Set(now),
         last_seen_at: Set(now),
+        reauthenticated_at: Set(None),
     }
     .insert(db)
     .await?;
@@ -45,6 +46,19 @@ pub async fn touch(
 ) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::LastSeenAt, Expr::value(now))
+        .filter(session::Column::IdHash.eq(id_hash))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_reauthenticated(
+    db: &impl ConnectionTrait,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::ReauthenticatedAt, Expr::value(now))
         .filter(session::Column::IdHash.eq(id_hash))
         .exec(db)
         .await?;

@@ -41,6 +41,12 @@ pub async fn create(
         rules_json: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        wizard_step: Set(None),
+        invited_at: Set(None),
+        company_done_at: Set(None),
+        connection_done_at: Set(None),
+        users_done_at: Set(None),
+        live_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -143,4 +149,115 @@ pub async fn list_all(db: &impl ConnectionTrait) -> Result<Vec<TenantSummary>, D
             TenantSummary { enabled_users, users, tenant }
         })
         .collect())
+}
+
+/// What a tenant's admin may change about their company; the licence count is the
+/// operator's.
+#[derive(Debug, Clone)]
+pub struct CompanyDetails {
+    pub name: String,
+    pub cvr: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub timezone: String,
+    pub locale: String,
+}
+
+pub async fn update_company(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    details: CompanyDetails,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    use tenant::Column as C;
+    tenant::Entity::update_many()
+        .col_expr(C::Name, Expr::value(details.name))
+        .col_expr(C::Cvr, Expr::value(details.cvr))
+        .col_expr(C::ContactName, Expr::value(details.contact_name))
+        .col_expr(C::ContactEmail, Expr::value(details.contact_email))
+        .col_expr(C::ContactPhone, Expr::value(details.contact_phone))
+        .col_expr(C::Timezone, Expr::value(details.timezone))
+        .col_expr(C::Locale, Expr::value(details.locale))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(scope.tenant_id()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A step of onboarding the operator follows, each dated when first reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Milestone {
+    Invited,
+    Company,
+    Connection,
+    Users,
+    Live,
+}
+
+impl Milestone {
+    fn column(self) -> tenant::Column {
+        match self {
+            Milestone::Invited => tenant::Column::InvitedAt,
+            Milestone::Company => tenant::Column::CompanyDoneAt,
+            Milestone::Connection => tenant::Column::ConnectionDoneAt,
+            Milestone::Users => tenant::Column::UsersDoneAt,
+            Milestone::Live => tenant::Column::LiveAt,
+        }
+    }
+}
+
+/// Dates the milestone, the first time only.
+pub async fn reach(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    milestone: Milestone,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    let column = milestone.column();
+    tenant::Entity::update_many()
+        .col_expr(column, Expr::value(now))
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .filter(column.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Remembers the wizard page the admin is on.
+pub async fn set_wizard_step(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    step: crate::domain::tenant::WizardStep,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::WizardStep, Expr::value(step))
+        .filter(tenant::Column::Id.eq(scope.tenant_id()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Back to onboarding after the calendar connection was removed: nothing syncs any more.
+pub async fn deactivate(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    use tenant::Column as C;
+    tenant::Entity::update_many()
+        .col_expr(C::State, Expr::value(TenantState::Onboarding))
+        .col_expr(C::ConnectionDoneAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(C::LiveAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(scope.tenant_id()))
+        .filter(C::State.eq(TenantState::Active))
+        .exec(db)
+        .await?;
+    Ok(())
 }

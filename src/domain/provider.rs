@@ -50,6 +50,67 @@ pub fn parse_directory_id(raw: &str) -> Option<String> {
     (value.is_ascii() && idna_ok && crate::domain::email::is_domain(value)).then_some(lower)
 }
 
+/// How the Graph application permissions a token carries fit the chosen detail level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PermissionFit {
+    /// Exactly what the detail level needs.
+    Fits,
+    /// Works, but grants more than the detail level uses (`Calendars.Read` for free/busy).
+    MoreThanNeeded,
+    /// Too little for the detail level (`Calendars.ReadBasic` for subject and location).
+    NotEnough,
+    /// No calendar permission at all: admin consent is missing.
+    NoneGranted,
+    /// The token did not say (it is opaque); the mailbox read tells instead.
+    Unknown,
+}
+
+/// Judges the `roles` of an app-only Graph token against the detail level.
+pub fn permission_fit(detail: DetailLevel, granted: Option<&[String]>) -> PermissionFit {
+    let Some(granted) = granted else { return PermissionFit::Unknown };
+    let has = |name: &str| granted.iter().any(|g| g.eq_ignore_ascii_case(name));
+    let full = has("Calendars.Read") || has("Calendars.ReadWrite");
+    let basic = has("Calendars.ReadBasic");
+    match detail {
+        _ if !full && !basic => PermissionFit::NoneGranted,
+        DetailLevel::FreeBusy if full => PermissionFit::MoreThanNeeded,
+        DetailLevel::FreeBusy => PermissionFit::Fits,
+        DetailLevel::Full if has("Calendars.ReadWrite") => PermissionFit::MoreThanNeeded,
+        DetailLevel::Full if full => PermissionFit::Fits,
+        DetailLevel::Full => PermissionFit::NotEnough,
+    }
+}
+
+/// How soon a client secret expires, when that deserves a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretExpiry {
+    /// Within 30, 14 or 3 days (the threshold crossed), with the days left.
+    Soon {
+        threshold: i64,
+        days_left: i64,
+    },
+    Expired,
+}
+
+/// The warning thresholds, in days before the secret expires.
+pub const EXPIRY_THRESHOLDS: [i64; 3] = [30, 14, 3];
+
+/// The warning due for a secret expiring on `expires_on`, seen on `today`.
+pub fn secret_expiry(
+    expires_on: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Option<SecretExpiry> {
+    let days_left = (expires_on - today).num_days();
+    if days_left < 0 {
+        return Some(SecretExpiry::Expired);
+    }
+    EXPIRY_THRESHOLDS
+        .iter()
+        .rev()
+        .find(|threshold| days_left <= **threshold)
+        .map(|threshold| SecretExpiry::Soon { threshold: *threshold, days_left })
+}
+
 /// An application (client) id: always a GUID.
 pub fn parse_client_id(raw: &str) -> Option<String> {
     uuid::Uuid::parse_str(raw.trim()).ok().map(|g| g.hyphenated().to_string())
@@ -58,6 +119,45 @@ pub fn parse_client_id(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permissions_are_judged_against_the_detail_level() {
+        let granted = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let fit = |detail, names: &[&str]| permission_fit(detail, Some(&granted(names)));
+        assert_eq!(fit(DetailLevel::FreeBusy, &["Calendars.ReadBasic"]), PermissionFit::Fits);
+        assert_eq!(fit(DetailLevel::FreeBusy, &["Calendars.Read"]), PermissionFit::MoreThanNeeded);
+        assert_eq!(fit(DetailLevel::Full, &["Calendars.Read"]), PermissionFit::Fits);
+        assert_eq!(fit(DetailLevel::Full, &["Calendars.ReadBasic"]), PermissionFit::NotEnough);
+        assert_eq!(fit(DetailLevel::Full, &["Calendars.ReadWrite"]), PermissionFit::MoreThanNeeded);
+        assert_eq!(fit(DetailLevel::Full, &["User.Read.All"]), PermissionFit::NoneGranted);
+        assert_eq!(fit(DetailLevel::FreeBusy, &[]), PermissionFit::NoneGranted);
+        assert_eq!(permission_fit(DetailLevel::Full, None), PermissionFit::Unknown);
+    }
+
+    #[test]
+    fn expiry_warnings_come_at_30_14_and_3_days() {
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2027, 5, d).unwrap();
+        let expires = day(31);
+        let april_30 = chrono::NaiveDate::from_ymd_opt(2027, 4, 30).unwrap();
+        assert_eq!(secret_expiry(expires, april_30), None);
+        assert_eq!(
+            secret_expiry(expires, day(1)),
+            Some(SecretExpiry::Soon { threshold: 30, days_left: 30 })
+        );
+        assert_eq!(
+            secret_expiry(expires, day(2)),
+            Some(SecretExpiry::Soon { threshold: 30, days_left: 29 })
+        );
+        assert_eq!(
+            secret_expiry(expires, day(17)),
+            Some(SecretExpiry::Soon { threshold: 14, days_left: 14 })
+        );
+        assert_eq!(
+            secret_expiry(expires, day(31)),
+            Some(SecretExpiry::Soon { threshold: 3, days_left: 0 })
+        );
+        assert_eq!(secret_expiry(day(30), day(31)), Some(SecretExpiry::Expired));
+    }
 
     #[test]
     fn ids_are_guids_or_domains() {

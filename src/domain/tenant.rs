@@ -11,6 +11,57 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// The pages of the onboarding wizard, in order.
+    pub enum WizardStep {
+        Company = "company",
+        Calendar = "calendar",
+        Entra = "entra",
+        Restrict = "restrict",
+        Credentials = "credentials",
+        Users = "users",
+        Done = "done",
+    }
+}
+
+impl WizardStep {
+    /// Its place in the wizard, from 1.
+    pub fn number(self) -> usize {
+        WizardStep::ALL.iter().position(|s| *s == self).map_or(1, |i| i + 1)
+    }
+
+    pub fn next(self) -> Option<WizardStep> {
+        WizardStep::ALL.get(self.number()).copied()
+    }
+
+    pub fn previous(self) -> Option<WizardStep> {
+        self.number().checked_sub(2).and_then(|i| WizardStep::ALL.get(i).copied())
+    }
+}
+
+/// How far a tenant got, as the operator follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OnboardingStage {
+    /// Created; nobody of the company has signed in yet.
+    Created,
+    Invited,
+    Company,
+    Connection,
+    Users,
+    Live,
+}
+
+impl OnboardingStage {
+    pub const ALL: [OnboardingStage; 6] = [
+        OnboardingStage::Created,
+        OnboardingStage::Invited,
+        OnboardingStage::Company,
+        OnboardingStage::Connection,
+        OnboardingStage::Users,
+        OnboardingStage::Live,
+    ];
+}
+
 pub const MAX_LICENCES: i32 = 100_000;
 pub const DEFAULT_TIMEZONE: &str = "Europe/Copenhagen";
 
@@ -33,6 +84,15 @@ mod tests {
         assert_eq!(parse_cvr("1234 5678").as_deref(), Some("12345678"));
         assert_eq!(parse_cvr("1234567"), None);
         assert_eq!(parse_cvr("1234567a"), None);
+    }
+
+    #[test]
+    fn wizard_steps_go_in_order() {
+        assert_eq!(WizardStep::Company.number(), 1);
+        assert_eq!(WizardStep::Company.previous(), None);
+        assert_eq!(WizardStep::Company.next(), Some(WizardStep::Calendar));
+        assert_eq!(WizardStep::Done.next(), None);
+        assert_eq!(WizardStep::Done.previous(), Some(WizardStep::Users));
     }
 
     #[test]

@@ -69,6 +69,8 @@ catalogue! {
     // Field problems
     invalid_required => "Skal udfyldes.", "Required.";
     invalid_control_characters => "Indeholder styretegn (fx linjeskift eller usynlige tegn), som ikke kan gemmes. Skriv teksten igen.", "Contains control characters (such as line breaks or invisible characters) that cannot be saved. Type the text again.";
+    invalid_reauth_required => "Bekræft med din adgangskode til calbridge for at gemme ændringer af forbindelsen.", "Confirm with your calbridge password to save changes to the connection.";
+    invalid_reauth_wrong => "Adgangskoden er forkert.", "The password is wrong.";
     invalid_too_long => "For langt.", "Too long.";
     invalid_email => "Ikke en gyldig e-mailadresse.", "Not a valid e-mail address.";
     invalid_cvr => "Et CVR-nummer har 8 cifre.", "A CVR number has 8 digits.";

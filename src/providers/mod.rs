@@ -88,6 +88,14 @@ pub struct ReadOutcome {
     pub stats: CallStats,
 }
 
+/// What signing in to a calendar source granted, as far as the source tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The application permissions the credentials carry (for Graph, the access token's
+    /// `roles`), or `None` where the source does not say.
+    pub permissions: Option<Vec<String>>,
+}
+
 /// A source of calendars for one tenant.
 ///
 /// The scheduler keeps an `Arc<dyn CalendarProvider>` per tenant, so the trait has to be
@@ -99,6 +107,10 @@ pub trait CalendarProvider: Send + Sync + fmt::Debug {
     /// Reads every mailbox's items overlapping `window`. Never panics on what the source
     /// sends; duplicates in `mailboxes` (ignoring case) are read once and answered for each.
     async fn read_calendars(&self, mailboxes: &[Email], window: TimeWindow) -> ReadOutcome;
+
+    /// Signs in without reading a calendar, for a connection test: the same errors as a read
+    /// whose sign-in fails.
+    async fn sign_in(&self) -> Result<Grant, ProviderError>;
 }
 
 #[cfg(test)]

@@ -1,85 +1,206 @@
-//! "Test connection": sign in to Microsoft Entra, then read one mailbox's next day, and say
-//! what is wrong if either fails.
+//! "Test connection": everything a working connection needs, checked in order and reported
+//! as a checklist — the directory, the app in it, the secret, the permission the token
+//! carries, one mailbox read. The test itself stores nothing.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
-use super::{AppState, Result, TenantScope};
-use crate::db::directory;
+use crate::domain::calendar::ShowAs;
+use crate::domain::provider::{DetailLevel, PermissionFit, permission_fit};
 use crate::domain::{Email, FailureReason};
-use crate::providers::{ProviderError, TimeWindow};
+use crate::providers::{AuthProblem, CalendarProvider, ProviderError, TimeWindow};
 
-/// Which part of the test failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// Reading and decrypting the stored connection.
-    Settings,
-    /// Getting a token from Microsoft Entra.
-    SignIn,
-    /// Reading this mailbox's calendar.
-    Mailbox(Email),
+/// What the checklist checks, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// The directory (tenant) exists.
+    Directory,
+    /// The app is registered in it.
+    App,
+    /// The client secret is right and not expired.
+    Secret,
+    /// The token carries the calendar permission the detail level needs.
+    Permission,
+    /// One mailbox's next 24 hours could be read.
+    Mailbox,
 }
 
-#[derive(Debug)]
-pub enum Check {
-    Passed {
-        mailbox: Email,
-        items: usize,
-    },
-    /// No mailbox was named and no user has sync on.
-    NoMailbox,
+impl Item {
+    pub const ALL: [Item; 5] =
+        [Item::Directory, Item::App, Item::Secret, Item::Permission, Item::Mailbox];
+}
+
+/// How one item came out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    /// Works, with something the admin should know (the permission is more, or less, than
+    /// the detail level needs; or the token did not say).
+    Warned(PermissionFit),
     Failed {
-        step: Step,
         reason: FailureReason,
-        /// The technical detail, for the administrator and the log.
         detail: String,
     },
+    /// An earlier item failed, or there was no mailbox to read.
+    NotChecked,
 }
 
-pub async fn run(state: &AppState, scope: TenantScope, mailbox: Option<Email>) -> Result<Check> {
-    let mailbox = match mailbox {
-        Some(m) => m,
-        None => {
-            let users = directory::list(&state.db, scope).await?;
-            match users.iter().filter(|u| u.sync_enabled).find_map(|u| Email::parse(&u.email).ok())
-            {
-                Some(m) => m,
-                None => return Ok(Check::NoMailbox),
-            }
-        }
-    };
-    let provider = match state.providers.for_tenant(&state.db, &state.keyring, scope).await {
-        Ok(p) => p,
-        Err(problem) => {
-            return Ok(Check::Failed {
-                step: Step::Settings,
-                reason: problem.reason(),
-                detail: problem.to_string(),
-            });
-        }
-    };
-    let now = state.clock.now();
-    let window = TimeWindow::new(now, now + Duration::hours(24)).map_err(anyhow::Error::from)?;
-    let outcome = provider.read_calendars(std::slice::from_ref(&mailbox), window).await;
-    let result = match outcome.result {
-        Err(e) => Err(e),
-        Ok(mut calendars) => match calendars.pop().map(|c| c.result) {
-            Some(Ok(items)) => Ok(items.len()),
-            Some(Err(e)) => Err(e),
-            None => {
-                Err(ProviderError::MalformedResponse { detail: "no answer for the mailbox".into() })
-            }
-        },
-    };
-    Ok(match result {
-        Ok(items) => Check::Passed { mailbox, items },
-        Err(e) => Check::Failed {
-            step: if matches!(e, ProviderError::Auth { .. }) {
-                Step::SignIn
-            } else {
-                Step::Mailbox(mailbox)
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub item: Item,
+    pub outcome: Outcome,
+}
+
+/// The first appointment seen in the mailbox read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub show_as: ShowAs,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// What the mailbox read found.
+#[derive(Debug, Clone)]
+pub struct MailboxRead {
+    pub mailbox: Email,
+    pub items: usize,
+    pub first: Option<Seen>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub detail: DetailLevel,
+    pub lines: Vec<Line>,
+    /// The permissions the token carried, where it said.
+    pub permissions: Option<Vec<String>>,
+    /// The mailbox that was read, if one was.
+    pub mailbox: Option<Email>,
+    pub read: Option<MailboxRead>,
+}
+
+impl Report {
+    /// Nothing failed (warnings do not count).
+    pub fn passed(&self) -> bool {
+        !self.lines.iter().any(|l| matches!(l.outcome, Outcome::Failed { .. }))
+    }
+
+    /// The first failure: what the admin must fix.
+    pub fn failure(&self) -> Option<(Item, FailureReason, &str)> {
+        self.lines.iter().find_map(|l| match &l.outcome {
+            Outcome::Failed { reason, detail } => Some((l.item, *reason, detail.as_str())),
+            _ => None,
+        })
+    }
+
+    pub fn outcome(&self, item: Item) -> &Outcome {
+        self.lines.iter().find(|l| l.item == item).map_or(&Outcome::NotChecked, |l| &l.outcome)
+    }
+
+    /// A report for a connection that could not even be built.
+    pub fn unusable(detail: DetailLevel, reason: FailureReason, why: String) -> Report {
+        let mut lines =
+            vec![Line { item: Item::Directory, outcome: Outcome::Failed { reason, detail: why } }];
+        lines.extend(
+            Item::ALL[1..].iter().map(|item| Line { item: *item, outcome: Outcome::NotChecked }),
+        );
+        Report { detail, lines, permissions: None, mailbox: None, read: None }
+    }
+}
+
+/// Which item a sign-in failure belongs to: the ones before it passed.
+fn failed_item(error: &ProviderError) -> Item {
+    match error {
+        ProviderError::Auth { problem: AuthProblem::TenantNotFound, .. } => Item::Directory,
+        ProviderError::Auth { problem: AuthProblem::AppNotFound, .. } => Item::App,
+        ProviderError::Auth { .. } => Item::Secret,
+        // Microsoft could not be reached at all.
+        _ => Item::Directory,
+    }
+}
+
+fn mark_up_to(failed: Item, reason: FailureReason, detail: String) -> Vec<Line> {
+    let at = Item::ALL.iter().position(|i| *i == failed).unwrap_or(0);
+    Item::ALL
+        .iter()
+        .enumerate()
+        .map(|(index, item)| Line {
+            item: *item,
+            outcome: match index.cmp(&at) {
+                std::cmp::Ordering::Less => Outcome::Passed,
+                std::cmp::Ordering::Equal => Outcome::Failed { reason, detail: detail.clone() },
+                std::cmp::Ordering::Greater => Outcome::NotChecked,
             },
-            reason: e.reason(),
-            detail: e.to_string(),
+        })
+        .collect()
+}
+
+/// Runs the checklist against `provider`, reading `mailbox` (if any) for the next 24 hours.
+pub async fn run(
+    provider: &dyn CalendarProvider,
+    detail: DetailLevel,
+    mailbox: Option<Email>,
+    now: DateTime<Utc>,
+) -> Report {
+    let grant = match provider.sign_in().await {
+        Ok(grant) => grant,
+        Err(error) => {
+            let lines = mark_up_to(failed_item(&error), error.reason(), error.to_string());
+            return Report { detail, lines, permissions: None, mailbox, read: None };
+        }
+    };
+    let fit = permission_fit(detail, grant.permissions.as_deref());
+    let permission = match fit {
+        PermissionFit::Fits => Outcome::Passed,
+        PermissionFit::NoneGranted => Outcome::Failed {
+            reason: FailureReason::ConsentMissing,
+            detail: "the access token carries no calendar permission".into(),
         },
-    })
+        other => Outcome::Warned(other),
+    };
+    let mut lines: Vec<Line> = [Item::Directory, Item::App, Item::Secret]
+        .into_iter()
+        .map(|item| Line { item, outcome: Outcome::Passed })
+        .collect();
+    let consent_missing = matches!(permission, Outcome::Failed { .. });
+    lines.push(Line { item: Item::Permission, outcome: permission });
+    let permissions = grant.permissions;
+    let Some(address) = mailbox.clone().filter(|_| !consent_missing) else {
+        lines.push(Line { item: Item::Mailbox, outcome: Outcome::NotChecked });
+        return Report { detail, lines, permissions, mailbox, read: None };
+    };
+    let (outcome, read) = read_one(provider, address, now).await;
+    lines.push(Line { item: Item::Mailbox, outcome });
+    Report { detail, lines, permissions, mailbox, read }
+}
+
+async fn read_one(
+    provider: &dyn CalendarProvider,
+    mailbox: Email,
+    now: DateTime<Utc>,
+) -> (Outcome, Option<MailboxRead>) {
+    let window = match TimeWindow::new(now, now + Duration::hours(24)) {
+        Ok(window) => window,
+        Err(e) => {
+            let reason = FailureReason::MalformedResponse;
+            return (Outcome::Failed { reason, detail: e.to_string() }, None);
+        }
+    };
+    let outcome = provider.read_calendars(std::slice::from_ref(&mailbox), window).await;
+    let result = outcome.result.and_then(|mut calendars| {
+        calendars.pop().map(|c| c.result).unwrap_or_else(|| {
+            Err(ProviderError::MalformedResponse { detail: "no answer for the mailbox".into() })
+        })
+    });
+    match result {
+        Ok(mut items) => {
+            items.sort_by_key(|i| i.start);
+            let first = items.iter().find(|i| i.end > now).map(|i| Seen {
+                show_as: i.show_as,
+                start: i.start,
+                end: i.end,
+            });
+            let read = MailboxRead { mailbox, items: items.len(), first };
+            (Outcome::Passed, Some(read))
+        }
+        Err(error) => (Outcome::Failed { reason: error.reason(), detail: error.to_string() }, None),
+    }
 }

@@ -28,7 +28,8 @@ pub struct GraphSummary {
     pub detail: DetailLevel,
 }
 
-fn validate(
+/// Checks the connection as typed, before anything is sent anywhere.
+pub(super) fn validate(
     input: &GraphInput,
     today: NaiveDate,
 ) -> Result<(GraphSummary, SecretString), FieldErrors> {

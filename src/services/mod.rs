@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod audit;
 mod availability;
+pub mod connection;
 pub mod connection_test;
 pub mod console;
 pub mod credentials;

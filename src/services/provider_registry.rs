@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::prelude::Uuid;
+use secrecy::SecretString;
 use tokio::sync::Mutex;
 
 use super::TenantScope;
@@ -15,7 +16,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::provider_configs;
 use crate::domain::FailureReason;
-use crate::domain::provider::ProviderKind;
+use crate::domain::provider::{DetailLevel, ProviderKind};
 use crate::providers::CalendarProvider;
 use crate::providers::graph::{GraphProvider, GraphSettings, Tunables};
 use crate::secrets::{Keyring, SecretField};
@@ -76,6 +77,25 @@ impl ProviderRegistry {
         self
     }
 
+    /// A Microsoft 365 provider for credentials that are not stored (yet): a connection test
+    /// before saving. Nothing is cached.
+    pub fn graph(
+        &self,
+        directory: &str,
+        client: &str,
+        secret: SecretString,
+        detail: DetailLevel,
+    ) -> Result<Arc<dyn CalendarProvider>, ConnectionProblem> {
+        let mut settings = GraphSettings::new(directory, client, secret, detail)
+            .with_tunables(self.tunables.clone())
+            .with_clock(self.clock.clone());
+        settings.login_url = self.login_url.clone();
+        settings.graph_url = self.graph_url.clone();
+        let provider =
+            GraphProvider::new(settings).map_err(|e| ConnectionProblem::Invalid(e.to_string()))?;
+        Ok(Arc::new(provider))
+    }
+
     /// The tenant's provider, built on first use and whenever its connection was saved again.
     pub async fn for_tenant(
         &self,
@@ -97,19 +117,12 @@ impl ProviderRegistry {
         let secret = keyring
             .decrypt(&row.tenant_id, SecretField::GraphClientSecret, ciphertext)
             .map_err(|e| ConnectionProblem::Unreadable(e.to_string()))?;
-        let mut settings = GraphSettings::new(
-            row.directory_id.clone().unwrap_or_default(),
-            row.client_id.clone().unwrap_or_default(),
+        let provider = self.graph(
+            row.directory_id.as_deref().unwrap_or_default(),
+            row.client_id.as_deref().unwrap_or_default(),
             secret,
             row.detail_level,
-        )
-        .with_tunables(self.tunables.clone())
-        .with_clock(self.clock.clone());
-        settings.login_url = self.login_url.clone();
-        settings.graph_url = self.graph_url.clone();
-        let provider: Arc<dyn CalendarProvider> = Arc::new(
-            GraphProvider::new(settings).map_err(|e| ConnectionProblem::Invalid(e.to_string()))?,
-        );
+        )?;
         cache.insert(row.tenant_id, Cached { version: row.updated_at, provider: provider.clone() });
         Ok(provider)
     }

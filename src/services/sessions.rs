@@ -7,7 +7,7 @@ use sea_orm::ConnectionTrait;
 use sea_orm::prelude::Uuid;
 use secrecy::SecretString;
 
-use super::{Actor, AppState, Result, audit};
+use super::{Actor, AppState, Error, Result, audit};
 use crate::auth::password::PasswordError;
 use crate::auth::principal::{Principal, TenantInfo};
 use crate::auth::session::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, TOUCH_INTERVAL};
@@ -156,6 +156,30 @@ pub async fn login(
     }
 }
 
+/// Confirms the signed-in owner's password before a sensitive change; a right password
+/// renews [`Principal::authenticated_at`] for this session. Wrong passwords count towards
+/// the account's lockout like failed sign-ins.
+pub async fn confirm_password(
+    state: &AppState,
+    principal: &Principal,
+    password: &SecretString,
+    ip: Option<String>,
+) -> Result<bool> {
+    let now = state.clock.now();
+    let account = accounts::find(&state.db, principal.account_id).await?.ok_or(Error::NotFound)?;
+    let ok = state.passwords.verify(password, Some(account.password_hash.as_str())).await?;
+    let actor = Actor::from_principal(principal, ip);
+    let tenant = principal.tenant.as_ref().map(|t| t.id);
+    if ok {
+        sessions::mark_reauthenticated(&state.db, &principal.session_hash, now).await?;
+        audit::record(&state.db, state, &actor, tenant, "reauth.succeeded", None).await?;
+    } else {
+        accounts::record_failure(&state.db, account.id).await?;
+        audit::record(&state.db, state, &actor, tenant, "reauth.failed", None).await?;
+    }
+    Ok(ok)
+}
+
 pub async fn logout(state: &AppState, principal: &Principal, ip: Option<String>) -> Result<()> {
     sessions::delete(&state.db, &principal.session_hash).await?;
     let actor = Actor::from_principal(principal, ip);
@@ -196,6 +220,10 @@ pub async fn resolve(state: &AppState, secret: &str) -> Result<Option<Arc<Princi
         role: account.role,
         locale: account.locale.as_deref().and_then(Locale::parse),
         tenant,
+        authenticated_at: session
+            .reauthenticated_at
+            .unwrap_or(session.created_at)
+            .max(session.created_at),
         session_hash: session.id_hash,
     })))
 }

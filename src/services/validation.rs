@@ -33,6 +33,8 @@ pub enum Invalid {
     ExpiryDate,
     SecretExpired,
     DetailLevel,
+    ReauthRequired,
+    ReauthWrong,
 }
 
 impl Invalid {
@@ -65,6 +67,8 @@ impl Invalid {
             Invalid::ExpiryDate => t.invalid_expiry_date,
             Invalid::SecretExpired => t.invalid_secret_expired,
             Invalid::DetailLevel => t.invalid_detail,
+            Invalid::ReauthRequired => t.invalid_reauth_required,
+            Invalid::ReauthWrong => t.invalid_reauth_wrong,
         }
     }
 }

@@ -93,6 +93,17 @@ pub enum AppRole {
     None,
 }
 
+impl AppRole {
+    /// The application permissions a token of this app carries in its `roles` claim.
+    pub fn granted(self) -> &'static [&'static str] {
+        match self {
+            AppRole::CalendarsRead => &["Calendars.Read"],
+            AppRole::CalendarsReadBasic => &["Calendars.ReadBasic"],
+            AppRole::None => &[],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSpec {

@@ -400,12 +400,48 @@ impl Sim {
         order
     }
 
-    pub fn issue_token(&self, tenant: Uuid, client_id: Uuid) -> (String, u64) {
+    /// An app-only access token shaped as Microsoft issues them for Graph: a JWT whose
+    /// payload names the tenant (`tid`), the app (`appid`) and the granted application
+    /// permissions (`roles`). Its signature is random: only this simulator checks it, by
+    /// looking the whole token up.
+    pub fn issue_token(&self, tenant: &DirectoryTenant) -> (String, u64) {
         let lifetime = self.token_lifetime();
-        let mut bytes = [0u8; 48];
-        rand::rng().fill(&mut bytes[..]);
-        let token = URL_SAFE_NO_PAD.encode(bytes);
-        let issued = IssuedToken { tenant, client_id, expires_at: Instant::now() + lifetime };
+        let now = self.clock.now().timestamp();
+        let roles = tenant.role.granted().to_vec();
+        let header =
+            serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": "calbridge-simulator"});
+        let mut payload = serde_json::json!({
+            "aud": "https://graph.microsoft.com",
+            "iss": format!("https://sts.windows.net/{}/", tenant.directory_id),
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime.as_secs() as i64,
+            "app_displayname": tenant.name,
+            "appid": tenant.client_id,
+            "idtyp": "app",
+            "roles": roles,
+            "tid": tenant.directory_id,
+            "ver": "1.0",
+        });
+        // Microsoft leaves the claim out when no application permission was granted.
+        if roles.is_empty()
+            && let Some(claims) = payload.as_object_mut()
+        {
+            claims.remove("roles");
+        }
+        let mut signature = [0u8; 64];
+        rand::rng().fill(&mut signature[..]);
+        let token = format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(payload.to_string()),
+            URL_SAFE_NO_PAD.encode(signature)
+        );
+        let issued = IssuedToken {
+            tenant: tenant.directory_id,
+            client_id: tenant.client_id,
+            expires_at: Instant::now() + lifetime,
+        };
         let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
         if tokens.len() > 1024 {
             let now = Instant::now();

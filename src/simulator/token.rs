@@ -231,7 +231,7 @@ fn grant(
             ),
         ));
     }
-    let (access_token, lifetime) = sim.issue_token(tenant.directory_id, tenant.client_id);
+    let (access_token, lifetime) = sim.issue_token(&tenant);
     sim.counters.record_token_issued();
     let body: Value = json!({
         "token_type": "Bearer",

@@ -107,6 +107,9 @@ async fn a_ciphertext_copied_to_another_tenant_does_not_decrypt() {
         ews_password_ciphertext: Set(None),
         ews_auth_scheme: Set(None),
         updated_at: Set(calbridge::clock::Clock::system().now()),
+        last_test_at: Set(None),
+        last_test_ok: Set(None),
+        granted_permissions: Set(None),
     };
     sea_orm::ActiveModelTrait::insert(planted, &app.state.db).await.unwrap();
     let refused =

@@ -20,6 +20,10 @@ pub struct Model {
     pub ews_password_ciphertext: Option<String>,
     pub ews_auth_scheme: Option<String>,
     pub updated_at: DateTimeUtc,
+    pub last_test_at: Option<DateTimeUtc>,
+    pub last_test_ok: Option<bool>,
+    /// The permissions the last successful sign-in carried, comma-separated.
+    pub granted_permissions: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,8 @@ pub struct Model {
     pub account_id: Uuid,
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
+    /// When the owner last confirmed their password in this session (sign-in excluded).
+    pub reauthenticated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::domain::tenant::TenantState;
+use crate::domain::tenant::{TenantState, WizardStep};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tenants")]
@@ -20,6 +20,14 @@ pub struct Model {
     pub rules_json: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The wizard page the company's admin reached last.
+    pub wizard_step: Option<WizardStep>,
+    /// When the first invitation into the tenant was made.
+    pub invited_at: Option<DateTimeUtc>,
+    pub company_done_at: Option<DateTimeUtc>,
+    pub connection_done_at: Option<DateTimeUtc>,
+    pub users_done_at: Option<DateTimeUtc>,
+    pub live_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

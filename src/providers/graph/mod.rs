@@ -26,7 +26,7 @@ use oauth2::TokenUrl;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::SecretString;
 
-use super::{CalendarProvider, ReadOutcome, TimeWindow};
+use super::{CalendarProvider, Grant, ProviderError, ReadOutcome, TimeWindow};
 use crate::clock::Clock;
 use crate::domain::Email;
 use retry::RetryPolicy;
@@ -240,6 +240,12 @@ impl GraphProvider {
 
 #[async_trait]
 impl CalendarProvider for GraphProvider {
+    async fn sign_in(&self) -> Result<Grant, ProviderError> {
+        let counters = Arc::new(transport::CallCounters::default());
+        let bearer = self.tokens.bearer(&self.transport, &counters, &self.retry).await?;
+        Ok(Grant { permissions: bearer.roles() })
+    }
+
     async fn read_calendars(&self, mailboxes: &[Email], window: TimeWindow) -> ReadOutcome {
         call::read(self, mailboxes, window).await
     }

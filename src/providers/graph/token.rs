@@ -58,6 +58,23 @@ impl Bearer {
     pub fn generation(&self) -> u64 {
         self.generation
     }
+
+    /// The application permissions in the token's `roles` claim. Microsoft issues app-only
+    /// Graph tokens as JWTs but tells clients to treat them as opaque, so `None` when this
+    /// one cannot be read; an absent claim is no permission at all.
+    pub fn roles(&self) -> Option<Vec<String>> {
+        use base64::Engine;
+        #[derive(serde::Deserialize)]
+        struct Claims {
+            #[serde(default)]
+            roles: Vec<String>,
+        }
+        let payload = self.value.expose_secret().split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        serde_json::from_slice::<Claims>(&bytes).ok().map(|claims| claims.roles)
+    }
 }
 
 struct Cached {
