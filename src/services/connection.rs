@@ -16,7 +16,6 @@ use crate::db::provider_configs::{self, GraphConnection};
 use crate::db::tenants::{self, Milestone};
 use crate::db::{availability, directory, leases};
 use crate::domain::provider::{DetailLevel, SecretExpiry, secret_expiry};
-use crate::domain::tenant::WizardStep;
 use crate::domain::{Email, FailureReason};
 use crate::secrets::SecretField;
 
@@ -365,8 +364,7 @@ pub async fn disconnect(
     Ok(())
 }
 
-/// Where the wizard continues after the connection was saved.
-pub async fn after_wizard_save(state: &AppState, scope: TenantScope) -> Result<()> {
-    tenants::set_wizard_step(&state.db, scope, WizardStep::Users).await?;
-    Ok(())
+/// Whether disconnecting needs the password typed again.
+pub fn needs_password(state: &AppState, principal: &Principal) -> bool {
+    !principal.recently_authenticated(state.clock.now())
 }

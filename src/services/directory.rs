@@ -89,7 +89,7 @@ pub async fn add(
     or_refused(insert(state, actor, scope, input, sync).await, page(state, scope)).await
 }
 
-async fn insert(
+pub(super) async fn insert(
     state: &AppState,
     actor: &Actor,
     scope: TenantScope,

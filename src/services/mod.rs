@@ -15,6 +15,7 @@ mod error;
 pub mod health;
 pub mod housekeeping;
 pub mod invites;
+pub mod onboarding;
 pub mod presence;
 pub mod provider_registry;
 pub mod rules;

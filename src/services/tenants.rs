@@ -64,6 +64,10 @@ pub struct TenantDetail {
 #[derive(Debug, Clone)]
 pub struct Dashboard {
     pub onboarding: bool,
+    /// The wizard's step to continue at, while onboarding.
+    pub resume: Option<crate::domain::tenant::WizardStep>,
+    /// The client secret expires soon, or has.
+    pub expiry: Option<crate::domain::provider::SecretExpiry>,
     pub users: usize,
     pub synced: usize,
     pub licences: i32,
@@ -71,7 +75,7 @@ pub struct Dashboard {
     pub sync: SyncStatus,
 }
 
-fn validate(input: &TenantInput) -> Result<NewTenant, FieldErrors> {
+pub(super) fn validate(input: &TenantInput) -> Result<NewTenant, FieldErrors> {
     let mut errors = FieldErrors::default();
     let name = required_text(&mut errors, "name", &input.name, 200);
     let cvr = optional_text(&mut errors, "cvr", input.cvr.as_deref(), 20);
@@ -185,8 +189,17 @@ pub async fn dashboard(state: &AppState, scope: TenantScope) -> Result<Dashboard
     let tenant = tenants::get(&state.db, scope).await?;
     let users = directory::list(&state.db, scope).await?;
     let sync = health::status(state, scope).await?;
+    let today = state.clock.now().date_naive();
+    let connection = crate::db::provider_configs::find(&state.db, scope).await?;
+    let expiry = connection
+        .and_then(|c| c.secret_expires_on)
+        .and_then(|d| crate::domain::provider::secret_expiry(d, today));
+    let onboarding = tenant.state == TenantState::Onboarding;
     Ok(Dashboard {
-        onboarding: tenant.state == TenantState::Onboarding,
+        onboarding,
+        resume: onboarding
+            .then(|| tenant.wizard_step.unwrap_or(crate::domain::tenant::WizardStep::Company)),
+        expiry,
         synced: users.iter().filter(|u| u.sync_enabled).count(),
         users: users.len(),
         licences: tenant.licences,

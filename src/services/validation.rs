@@ -35,6 +35,7 @@ pub enum Invalid {
     DetailLevel,
     ReauthRequired,
     ReauthWrong,
+    ConnectionFirst,
 }
 
 impl Invalid {
@@ -69,6 +70,7 @@ impl Invalid {
             Invalid::DetailLevel => t.invalid_detail,
             Invalid::ReauthRequired => t.invalid_reauth_required,
             Invalid::ReauthWrong => t.invalid_reauth_wrong,
+            Invalid::ConnectionFirst => t.invalid_connection_first,
         }
     }
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, http::header, web};
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../static/app.css")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
+    ("copy.js", "text/javascript; charset=utf-8", include_bytes!("../../static/copy.js")),
 ];
 
 pub async fn serve(file: web::Path<String>) -> HttpResponse {

@@ -11,7 +11,9 @@ pub mod views;
 
 use actix_web::{HttpResponse, http::header, web};
 
-use handlers::{auth, health, invite, operator, presence, rules, sync, team, tenant, users};
+use handlers::{
+    auth, connection, health, invite, operator, presence, rules, setup, sync, team, tenant, users,
+};
 
 /// Who may call a route. The role extractor in each handler's signature enforces it; the
 /// route matrix test checks every route of [`ROUTES`] against what is declared here.
@@ -102,6 +104,21 @@ route_table! {
         post "/team/invites/{id}/revoke" => team::revoke_invite;
         post "/team/accounts/{id}/disable" => team::disable;
         post "/team/accounts/{id}/enable" => team::enable;
+        get "/setup" => setup::resume;
+        get "/setup/company" => setup::company;
+        post "/setup/company" => setup::save_company;
+        get "/setup/credentials" => setup::credentials;
+        post "/setup/credentials" => setup::submit_credentials;
+        get "/setup/users" => setup::users;
+        post "/setup/users" => setup::add_user;
+        post "/setup/next" => setup::next;
+        post "/setup/done" => setup::finish;
+        get "/setup/{step}" => setup::guide;
+        get "/settings/connection" => connection::page;
+        post "/settings/connection" => connection::submit;
+        post "/settings/connection/test" => connection::retest;
+        get "/settings/connection/disconnect" => connection::confirm_disconnect;
+        post "/settings/connection/disconnect" => connection::disconnect;
     }
 }
 

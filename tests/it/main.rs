@@ -17,6 +17,7 @@ mod hardening;
 mod health;
 mod invites;
 mod login;
+mod onboarding;
 mod portal;
 mod provider;
 mod scheduling;

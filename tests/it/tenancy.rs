@@ -61,11 +61,13 @@ impl Tenants {
         while let Some(open) = path.find('{') {
             let close = path[open..].find('}').unwrap() + open;
             let value = match &path[open + 1..close] {
-                "invite" => self.a_invite,
-                "id" => id(&path[..open]),
+                "invite" => self.a_invite.to_string(),
+                "id" => id(&path[..open]).to_string(),
+                // A wizard page: not an object of anyone's.
+                "step" => "entra".to_owned(),
                 other => panic!("the matrix cannot fill {{{other}}} in {}", route.path),
             };
-            path.replace_range(open..=close, &value.to_string());
+            path.replace_range(open..=close, &value);
         }
         path
     }
@@ -145,7 +147,8 @@ async fn another_tenants_admin_gets_404_for_this_tenants_objects_and_changes_not
     for route in routes(&[Access::TenantAdmin, Access::TenantMember]) {
         let path = t.path(route);
         let res = call(&intruder, route, &path, &token).await;
-        if route.path.contains('{') {
+        // `{step}` names a wizard page, not anybody's object.
+        if route.path.contains("{id}") || route.path.contains("{invite}") {
             assert_eq!(res.status, 404, "{} {path}", route.method);
             checked += 1;
         } else {

@@ -1,11 +1,13 @@
 //! Thin handlers: extract, call one service, render or redirect.
 
 pub mod auth;
+pub mod connection;
 pub mod health;
 pub mod invite;
 pub mod operator;
 pub mod presence;
 pub mod rules;
+pub mod setup;
 pub mod sync;
 pub mod team;
 pub mod tenant;

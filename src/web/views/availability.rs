@@ -153,7 +153,7 @@ pub fn saved_notice(fields: &[(String, String)]) -> bool {
     field(fields, "done") == Some("saved")
 }
 
-fn kind_label(t: &Messages, show_as: ShowAs) -> &'static str {
+pub(super) fn kind_label(t: &Messages, show_as: ShowAs) -> &'static str {
     match show_as {
         ShowAs::Busy => t.avail_busy,
         ShowAs::Oof => t.avail_out_of_office,

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod availability;
 pub mod operator;
+pub mod setup;
 pub mod shared;
 pub mod tenant;
 
@@ -54,6 +55,7 @@ impl Page {
                 ("/rules", t.nav_rules),
                 ("/sync", t.nav_sync),
                 ("/team", t.nav_team),
+                ("/settings/connection", t.nav_settings),
                 ("/audit", t.nav_audit),
             ],
             Some(Role::Receptionist) => &[("/presence", t.nav_presence)],
@@ -73,6 +75,12 @@ impl Page {
             notice: None,
             tz: principal.map_or(chrono_tz::Europe::Copenhagen, |p| p.timezone()),
         }
+    }
+
+    /// "Title · part", for pages inside a larger flow.
+    pub fn with_title_suffix(mut self, part: &str) -> Page {
+        self.title = format!("{} · {part}", self.title);
+        self
     }
 
     pub fn with_notice(mut self, notice: Option<&'static str>) -> Page {
@@ -159,6 +167,12 @@ impl Page {
             "credentials.updated" => t.action_credentials_updated,
             "keys.rotated" => t.action_keys_rotated,
             "rules.updated" => t.action_rules_updated,
+            "connection.tested" => t.action_connection_tested,
+            "connection.removed" => t.action_connection_removed,
+            "company.updated" => t.action_company_updated,
+            "onboarding.finished" => t.action_onboarding_finished,
+            "reauth.succeeded" => t.action_reauth_succeeded,
+            "reauth.failed" => t.action_reauth_failed,
             other => return other.to_owned(),
         };
         known.to_owned()

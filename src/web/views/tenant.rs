@@ -16,6 +16,12 @@ pub struct DashboardView {
     pub dashboard: Dashboard,
 }
 
+impl DashboardView {
+    pub fn expiry_warning(&self) -> Option<String> {
+        super::setup::expiry_warning(&self.page, self.dashboard.expiry.as_ref())
+    }
+}
+
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct UserForm {
     #[serde(default)]

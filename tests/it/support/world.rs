@@ -28,6 +28,13 @@ pub struct Customer {
     pub domain: String,
 }
 
+/// A customer before it connected: the values from its app registration.
+pub struct Prospect {
+    pub customer: Customer,
+    pub client: String,
+    pub secret: String,
+}
+
 pub struct World {
     pub app: TestApp,
     pub sim: SimulatorHandle,
@@ -66,6 +73,28 @@ impl World {
 
     /// A customer with its own Entra directory in the simulator and the connection stored.
     pub async fn customer(&self, name: &str, domain: &str, detail: &str) -> Customer {
+        let prospect = self.prospect(name, domain, AppRole::CalendarsRead).await;
+        let input = GraphInput {
+            directory_id: prospect.customer.directory.clone(),
+            client_id: prospect.client,
+            client_secret: SecretString::from(prospect.secret),
+            secret_expires: None,
+            detail: Some(detail.into()),
+        };
+        services::credentials::set_graph(
+            &self.state,
+            &Actor::command_line(),
+            tenant_scope(prospect.customer.id),
+            &input,
+        )
+        .await
+        .unwrap();
+        prospect.customer
+    }
+
+    /// A customer that registered an app in its Entra directory (granted `role`) but has
+    /// not connected calbridge yet: what its admin will type into the portal.
+    pub async fn prospect(&self, name: &str, domain: &str, role: AppRole) -> Prospect {
         let directory = Uuid::new_v4().to_string();
         let client = Uuid::new_v4().to_string();
         let secret = format!("{name}~secret.value");
@@ -77,27 +106,12 @@ impl World {
                 client_id: client.parse().unwrap(),
                 client_secret: secret.clone(),
                 secret_expires: None,
-                role: AppRole::CalendarsRead,
+                role,
                 mailboxes: Vec::new(),
             })
             .unwrap();
         let id = self.app.create_tenant(name, 50).await;
-        let input = GraphInput {
-            directory_id: directory.clone(),
-            client_id: client,
-            client_secret: SecretString::from(secret),
-            secret_expires: None,
-            detail: Some(detail.into()),
-        };
-        services::credentials::set_graph(
-            &self.state,
-            &Actor::command_line(),
-            tenant_scope(id),
-            &input,
-        )
-        .await
-        .unwrap();
-        Customer { id, directory, domain: domain.into() }
+        Prospect { customer: Customer { id, directory, domain: domain.into() }, client, secret }
     }
 
     /// Stores another client secret for the customer, as an admin mistyping it would.
@@ -128,6 +142,18 @@ impl World {
 
     /// A person in the customer's directory with sync on, and their mailbox.
     pub async fn person(&self, customer: &Customer, local: &str, events: Vec<EventSpec>) -> Uuid {
+        let email = self.mailbox(customer, local, events, false);
+        self.directory_user(customer, &email).await
+    }
+
+    /// A mailbox in the customer's Microsoft 365 only; returns its address.
+    pub fn mailbox(
+        &self,
+        customer: &Customer,
+        local: &str,
+        events: Vec<EventSpec>,
+        denied_by_policy: bool,
+    ) -> String {
         let email = format!("{local}@{}", customer.domain);
         self.sim
             .add_mailbox(&NewMailbox {
@@ -137,13 +163,13 @@ impl World {
                     display_name: Some(local.into()),
                     object_id: None,
                     time_zone: "Europe/Copenhagen".into(),
-                    access_denied_by_policy: false,
+                    access_denied_by_policy: denied_by_policy,
                     working_hours: Default::default(),
                     events,
                 },
             })
             .unwrap();
-        self.directory_user(customer, &email).await
+        email
     }
 
     /// In calbridge's directory only, without a mailbox.
