@@ -112,3 +112,21 @@ pub async fn revoke(
         .await?;
     Ok(Some(found))
 }
+
+/// Revokes the tenant's open invites to this address (a new one replaces them); how many.
+pub async fn revoke_open_to(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    email: &crate::domain::Email,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let result = invite::Entity::update_many()
+        .col_expr(invite::Column::RevokedAt, Expr::value(now))
+        .filter(invite::Column::TenantId.eq(scope.tenant_id()))
+        .filter(invite::Column::Email.eq(email.key()))
+        .filter(invite::Column::AcceptedAt.is_null())
+        .filter(invite::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

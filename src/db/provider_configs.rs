@@ -144,3 +144,14 @@ pub async fn delete(db: &impl ConnectionTrait, scope: TenantScope) -> Result<boo
     let result = provider_config::Entity::delete_by_id(scope.tenant_id()).exec(db).await?;
     Ok(result.rows_affected > 0)
 }
+
+/// Every tenant's secret expiry date, for the operator console.
+pub async fn expiry_dates(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<Uuid, NaiveDate>, DbErr> {
+    let rows = provider_config::Entity::find()
+        .filter(provider_config::Column::ClientSecretCiphertext.is_not_null())
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|r| r.secret_expires_on.map(|d| (r.tenant_id, d))).collect())
+}

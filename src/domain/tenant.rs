@@ -52,6 +52,17 @@ pub enum OnboardingStage {
 }
 
 impl OnboardingStage {
+    pub fn key(self) -> &'static str {
+        match self {
+            OnboardingStage::Created => "created",
+            OnboardingStage::Invited => "invited",
+            OnboardingStage::Company => "company",
+            OnboardingStage::Connection => "connection",
+            OnboardingStage::Users => "users",
+            OnboardingStage::Live => "live",
+        }
+    }
+
     pub const ALL: [OnboardingStage; 6] = [
         OnboardingStage::Created,
         OnboardingStage::Invited,

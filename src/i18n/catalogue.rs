@@ -477,4 +477,18 @@ catalogue! {
     action_onboarding_finished => "Opsætning afsluttet", "Setup finished";
     action_reauth_succeeded => "Adgangskode bekræftet", "Password confirmed";
     action_reauth_failed => "Forkert adgangskode ved bekræftelse", "Wrong password when confirming";
+    stage_created => "Oprettet", "Created";
+    stage_invited => "Inviteret", "Invited";
+    stage_company => "Virksomhed", "Company";
+    stage_connection => "Forbindelse", "Connection";
+    stage_users => "Brugere", "Users";
+    stage_live => "I drift", "Live";
+    tenants_onboarding => "Opsætning", "Onboarding";
+    tenants_secret => "Hemmelighed udløber", "Secret expires";
+    tenants_expiring_filter => "Kun hemmeligheder, der snart udløber", "Only secrets expiring soon";
+    tenants_all_filter => "Alle kunder", "All tenants";
+    expiry_expired_short => "udløbet", "expired";
+    tenant_onboarding_dates => "Opsætning", "Onboarding";
+    tenant_no_accounts => "Ingen konti endnu.", "No accounts yet.";
+    invite_open_link => "Åbn linket", "Open the link";
 }

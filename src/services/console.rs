@@ -22,6 +22,7 @@ async fn detail(state: &AppState, tenant: tenant::Model) -> Result<TenantDetail>
         .copied()
         .unwrap_or((0, 0));
     Ok(TenantDetail {
+        milestones: super::tenants::Milestones::from_row(&tenant),
         id: tenant.id,
         name: tenant.name,
         state: tenant.state,

@@ -93,7 +93,13 @@ pub async fn create(
         expires_at: now + VALIDITY,
     };
     let secret = token::random_token();
-    let invite = invites::create(&state.db, new, token::hash(&secret), now).await?;
+    // A second invitation to the same person replaces the first: one link works, not two.
+    use sea_orm::TransactionTrait;
+    let txn = state.db.begin().await?;
+    invites::revoke_open_to(&txn, scope, &email, now).await?;
+    let invite = invites::create(&txn, new, token::hash(&secret), now).await?;
+    txn.commit().await?;
+    tenant_rows::reach(&state.db, scope.tenant_id(), tenant_rows::Milestone::Invited, now).await?;
     audit::record(
         &state.db,
         state,

@@ -9,8 +9,9 @@ use super::{Actor, AppState, Error, FieldErrors, Invalid, Result, TenantScope, a
 use super::{accounts, health};
 use crate::db::directory;
 use crate::db::tenants::{self, NewTenant};
+use crate::domain::provider::{SecretExpiry, secret_expiry};
 use crate::domain::tenant::{
-    DEFAULT_TIMEZONE, MAX_LICENCES, TenantState, parse_cvr, parse_timezone,
+    DEFAULT_TIMEZONE, MAX_LICENCES, OnboardingStage, TenantState, parse_cvr, parse_timezone,
 };
 use crate::domain::{Email, Locale};
 
@@ -40,6 +41,65 @@ pub struct TenantRow {
     pub timezone: String,
     pub created_at: DateTime<Utc>,
     pub sync: SyncStatus,
+    pub stage: OnboardingStage,
+    pub secret_expires_on: Option<chrono::NaiveDate>,
+    pub expiry: Option<SecretExpiry>,
+}
+
+/// How far a tenant got, and when it reached each step.
+#[derive(Debug, Clone, Default)]
+pub struct Milestones {
+    pub invited: Option<DateTime<Utc>>,
+    pub company: Option<DateTime<Utc>>,
+    pub connection: Option<DateTime<Utc>>,
+    pub users: Option<DateTime<Utc>>,
+    pub live: Option<DateTime<Utc>>,
+}
+
+impl Milestones {
+    fn of(t: &crate::db::entities::tenant::Model) -> Milestones {
+        Milestones {
+            invited: t.invited_at,
+            company: t.company_done_at,
+            connection: t.connection_done_at,
+            users: t.users_done_at,
+            live: t.live_at.filter(|_| t.state == TenantState::Active),
+        }
+    }
+
+    /// The furthest step reached.
+    pub fn stage(&self) -> OnboardingStage {
+        [
+            (self.live, OnboardingStage::Live),
+            (self.users, OnboardingStage::Users),
+            (self.connection, OnboardingStage::Connection),
+            (self.company, OnboardingStage::Company),
+            (self.invited, OnboardingStage::Invited),
+        ]
+        .into_iter()
+        .find_map(|(at, stage)| at.map(|_| stage))
+        .unwrap_or(OnboardingStage::Created)
+    }
+
+    /// Each step with the date it was reached, in order.
+    pub fn dated(&self) -> Vec<(OnboardingStage, Option<DateTime<Utc>>)> {
+        vec![
+            (OnboardingStage::Invited, self.invited),
+            (OnboardingStage::Company, self.company),
+            (OnboardingStage::Connection, self.connection),
+            (OnboardingStage::Users, self.users),
+            (OnboardingStage::Live, self.live),
+        ]
+    }
+}
+
+/// The operator console: every tenant, and how many stand at each onboarding step.
+#[derive(Debug, Clone)]
+pub struct Console {
+    pub tenants: Vec<TenantRow>,
+    pub per_stage: Vec<(OnboardingStage, usize)>,
+    /// Only tenants whose secret expires within 30 days or has expired are listed.
+    pub expiring_only: bool,
 }
 
 /// Everything stored about a tenant, for its page.
@@ -58,6 +118,13 @@ pub struct TenantDetail {
     pub timezone: String,
     pub locale: String,
     pub created_at: DateTime<Utc>,
+    pub milestones: Milestones,
+}
+
+impl Milestones {
+    pub fn from_row(t: &crate::db::entities::tenant::Model) -> Milestones {
+        Milestones::of(t)
+    }
 }
 
 /// A tenant member's start page.
@@ -160,15 +227,32 @@ pub async fn operator_scope(state: &AppState, id: Uuid) -> Result<TenantScope> {
     Ok(TenantScope::new(found.id))
 }
 
+/// The operator console, all tenants or only those whose secret expires soon.
+pub async fn console(state: &AppState, expiring_only: bool) -> Result<Console> {
+    let all = list(state).await?;
+    let per_stage = OnboardingStage::ALL
+        .iter()
+        .map(|stage| (*stage, all.iter().filter(|t| t.stage == *stage).count()))
+        .collect();
+    let tenants = all.into_iter().filter(|t| !expiring_only || t.expiry.is_some()).collect();
+    Ok(Console { tenants, per_stage, expiring_only })
+}
+
 /// Every tenant with its users and sync status, by name.
 pub async fn list(state: &AppState) -> Result<Vec<TenantRow>> {
     let statuses = health::overview(state).await?;
     let rows = tenants::list_all(&state.db).await?;
+    let expiries = crate::db::provider_configs::expiry_dates(&state.db).await?;
+    let today = state.clock.now().date_naive();
     Ok(rows
         .into_iter()
         .map(|summary| {
             let t = summary.tenant;
+            let secret_expires_on = expiries.get(&t.id).copied();
             TenantRow {
+                stage: Milestones::of(&t).stage(),
+                secret_expires_on,
+                expiry: secret_expires_on.and_then(|d| secret_expiry(d, today)),
                 sync: statuses.get(&t.id).copied().unwrap_or(SyncStatus::Unconfigured),
                 id: t.id,
                 name: t.name,

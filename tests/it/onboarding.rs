@@ -373,3 +373,125 @@ async fn an_expiring_secret_is_announced_on_the_dashboard_and_the_connection_pag
     admin.login(&format!("it@{}", hansen.customer.domain), PASSWORD).await;
     assert!(admin.get("/dashboard").await.body.contains("The client secret has expired"));
 }
+
+#[tokio::test]
+async fn the_operator_follows_each_tenants_onboarding_and_expiring_secrets() {
+    let world = World::new().await;
+    world.app.create_operator("ops@calbridge.dk").await;
+    let ops = world.app.browser();
+    ops.login("ops@calbridge.dk", PASSWORD).await;
+    // A new tenant: no accounts yet, nothing reached.
+    let fresh = world.prospect("Fresh", "fresh.dk", AppRole::CalendarsRead).await;
+    let page = ops.get(&format!("/operator/tenants/{}", fresh.customer.id)).await;
+    assert!(page.body.contains("No accounts yet."), "{}", page.body);
+
+    // Another connects with a secret that expires in ten days.
+    let hansen = world.prospect("Hansen", "hansen.dk", AppRole::CalendarsRead).await;
+    let admin = admin_of(&world, &hansen).await;
+    let soon = (now() + chrono::Duration::days(10)).date_naive().to_string();
+    let save = with(credentials(&hansen, &hansen.secret, "save"), "secret_expires", &soon);
+    admin.submit("/setup/credentials", "/setup/credentials", &save).await;
+
+    let console = ops.get("/operator").await;
+    assert!(console.body.contains("stage-connection"), "{}", console.body);
+    assert!(console.body.contains("stage-created"));
+    assert!(console.body.contains("in 10 days"));
+    let expiring = ops.get("/operator?expiring=1").await;
+    assert!(
+        expiring.body.contains("Hansen") && !expiring.body.contains(">Fresh<"),
+        "{}",
+        expiring.body
+    );
+    let detail = ops.get(&format!("/operator/tenants/{}", hansen.customer.id)).await;
+    assert!(detail.body.contains("Onboarding") && detail.body.contains("Connection"));
+    // The operator never sees the secret.
+    for body in [console.body, expiring.body, detail.body] {
+        assert!(!body.contains(&hansen.secret));
+    }
+}
+
+/// Invites desk@hansen.dk; returns the link's path.
+async fn invite_desk(admin: &Browser) -> String {
+    let fields = [("email", "desk@hansen.dk"), ("role", "receptionist")];
+    let page = admin.submit("/team", "/team/invites", &fields).await;
+    assert!(page.body.contains("data-copy=\"invite-link\""), "a copy button");
+    let start = page.body.find("/invite/").unwrap();
+    page.body[start..start + page.body[start..].find('<').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn a_second_invitation_to_the_same_person_replaces_the_first() {
+    let world = World::new().await;
+    let hansen = world.prospect("Hansen", "hansen.dk", AppRole::CalendarsRead).await;
+    let admin = admin_of(&world, &hansen).await;
+    let first = invite_desk(&admin).await;
+    let second = invite_desk(&admin).await;
+    let team = admin.get("/team").await;
+    assert_eq!(team.body.matches("desk@hansen.dk").count(), 1, "one open invitation");
+    let stranger = world.app.browser();
+    assert_eq!(stranger.get(&first).await.status, 404, "the first link no longer works");
+    assert_eq!(stranger.get(&second).await.status, 200);
+}
+
+#[tokio::test]
+async fn the_secret_is_in_no_page_no_log_and_no_column_in_plain_text() {
+    let logs = crate::support::captured_logs();
+    let world = World::new().await;
+    let hansen = world.prospect("Hansen", "hansen.dk", AppRole::CalendarsRead).await;
+    let admin = admin_of(&world, &hansen).await;
+    let mut bodies = Vec::new();
+    for action in ["test", "save"] {
+        let page = admin
+            .submit(
+                "/setup/credentials",
+                "/setup/credentials",
+                &credentials(&hansen, &hansen.secret, action),
+            )
+            .await;
+        bodies.push(page.body);
+    }
+    for path in ["/settings/connection", "/setup/credentials", "/audit", "/sync", "/dashboard"] {
+        bodies.push(admin.get(path).await.body);
+    }
+    bodies.push(admin.submit("/settings/connection", "/settings/connection/test", &[]).await.body);
+    for body in &bodies {
+        assert!(!body.contains(&hansen.secret));
+    }
+    assert!(!logs.text().contains(&hansen.secret), "the secret reached the log");
+    // Every text column of every table, as stored.
+    use sea_orm::ConnectionTrait;
+    let db = &world.state.db;
+    let backend = db.get_database_backend();
+    for table in ["provider_configs", "audit_events", "tenants", "sessions", "sync_runs"] {
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                backend,
+                format!("SELECT * FROM {table}"),
+            ))
+            .await
+            .unwrap();
+        assert!(!format!("{rows:?}").contains(&hansen.secret), "{table}");
+    }
+}
+
+#[tokio::test]
+async fn the_new_forms_refuse_a_post_without_the_sessions_token() {
+    let world = World::new().await;
+    let hansen = world.prospect("Hansen", "hansen.dk", AppRole::CalendarsRead).await;
+    let admin = admin_of(&world, &hansen).await;
+    let fields = credentials(&hansen, &hansen.secret, "save");
+    for action in [
+        "/setup/company",
+        "/setup/credentials",
+        "/setup/users",
+        "/setup/next",
+        "/setup/done",
+        "/settings/connection",
+        "/settings/connection/test",
+        "/settings/connection/disconnect",
+    ] {
+        let page = admin.post_raw(action, &fields, &[("sec-fetch-site", "same-origin")]).await;
+        assert_eq!(page.status, 403, "{action}");
+    }
+    assert!(stored_connection(&world, &hansen).await.is_none());
+}

@@ -14,14 +14,20 @@ use crate::web::views::operator::{InviteForm, NewTenantView, TenantForm, TenantV
 use crate::web::views::shared::{AuditView, InviteCreatedView};
 use crate::web::views::{Page, ok, refused_status, render};
 
+#[derive(Deserialize)]
+pub struct ConsoleQuery {
+    expiring: Option<String>,
+}
+
 pub async fn tenants(
     state: web::Data<AppState>,
     ctx: RequestContext,
     _op: Operator,
+    query: web::Query<ConsoleQuery>,
 ) -> AppResult<HttpResponse> {
-    let tenants = services::tenants::list(&state).await?;
+    let console = services::tenants::console(&state, query.expiring.is_some()).await?;
     let page = Page::new(&ctx, messages(ctx.locale).tenants_title, "/operator");
-    Ok(ok(&TenantsView { page, tenants }))
+    Ok(ok(&TenantsView { page, console }))
 }
 
 fn new_tenant_view(ctx: &RequestContext, form: TenantForm, errors: FieldErrors) -> NewTenantView {

@@ -17,7 +17,8 @@ async fn show(
 ) -> AppResult<HttpResponse> {
     let health = services::health::of(state, scope).await?;
     let page = Page::new(ctx, messages(ctx.locale).sync_title, active);
-    Ok(ok(&SyncHealthView::new(page, health)))
+    let view = SyncHealthView::new(page, health).with_connection_link(active == "/sync");
+    Ok(ok(&view))
 }
 
 pub async fn tenant(

@@ -287,9 +287,16 @@ pub struct SyncHealthView {
     pub next_run_at: Option<DateTime<Utc>>,
     pub runs: Vec<RunRow>,
     pub user_errors: Vec<UserErrorRow>,
+    /// The reader can fix the connection (a tenant admin): the fix links to it.
+    pub connection_link: bool,
 }
 
 impl SyncHealthView {
+    pub fn with_connection_link(mut self, link: bool) -> SyncHealthView {
+        self.connection_link = link;
+        self
+    }
+
     pub fn new(page: Page, health: SyncHealth) -> SyncHealthView {
         let t = page.t;
         let status_label = match health.status {
@@ -345,6 +352,7 @@ impl SyncHealthView {
             next_run_at: health.next_run_at,
             runs,
             user_errors,
+            connection_link: false,
             page,
         }
     }

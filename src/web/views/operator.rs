@@ -1,15 +1,46 @@
 use askama::Template;
 
 use super::Page;
+use crate::domain::provider::SecretExpiry;
+use crate::domain::tenant::OnboardingStage;
 use crate::services::FieldErrors;
 use crate::services::console::TenantPage;
-use crate::services::tenants::TenantRow;
+use crate::services::tenants::{Console, TenantRow};
 
 #[derive(Template)]
 #[template(path = "operator/tenants.html")]
 pub struct TenantsView {
     pub page: Page,
-    pub tenants: Vec<TenantRow>,
+    pub console: Console,
+}
+
+impl TenantsView {
+    pub fn stage(&self, stage: &OnboardingStage) -> &'static str {
+        stage_label(&self.page, *stage)
+    }
+
+    pub fn expiry(&self, row: &TenantRow) -> String {
+        let t = self.page.t;
+        match (&row.expiry, row.secret_expires_on) {
+            (Some(SecretExpiry::Expired), _) => t.expiry_expired_short.to_owned(),
+            (Some(SecretExpiry::Soon { days_left, .. }), _) => t.fill(t.conn_days_left, days_left),
+            (None, Some(date)) => date.to_string(),
+            (None, None) => t.none.to_owned(),
+        }
+    }
+}
+
+/// An onboarding step in words.
+pub fn stage_label(page: &Page, stage: OnboardingStage) -> &'static str {
+    let t = page.t;
+    match stage {
+        OnboardingStage::Created => t.stage_created,
+        OnboardingStage::Invited => t.stage_invited,
+        OnboardingStage::Company => t.stage_company,
+        OnboardingStage::Connection => t.stage_connection,
+        OnboardingStage::Users => t.stage_users,
+        OnboardingStage::Live => t.stage_live,
+    }
 }
 
 /// What the new-tenant form holds, also when it comes back with problems.
@@ -63,6 +94,10 @@ pub struct TenantView {
 }
 
 impl TenantView {
+    pub fn stage(&self, stage: &OnboardingStage) -> &'static str {
+        stage_label(&self.page, *stage)
+    }
+
     pub fn new(page: Page, detail: TenantPage, invite: InviteForm, errors: FieldErrors) -> Self {
         let base = format!("/operator/tenants/{}/invites", detail.tenant.id);
         TenantView { page, detail, invite, invite_action: base.clone(), revoke_base: base, errors }
