@@ -9,6 +9,7 @@ mod support;
 
 mod architecture;
 mod audit;
+mod browser;
 mod cli;
 mod credentials;
 mod csrf;
