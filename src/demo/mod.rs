@@ -26,6 +26,13 @@ pub const RECEPTIONIST: &str = "reception@nordlys-radgivning.dk";
 /// One password for every demo login; it only ever guards a throwaway database.
 pub const PASSWORD: &str = "demo-kalender-2026";
 
+/// The second company's admin, who connects Microsoft 365 in the portal.
+pub const NEWCOMER_ADMIN: &str = "it@fjordvej-tandlaeger.dk";
+/// What that admin copies from "their" app registration in the simulated Entra.
+pub const NEWCOMER_DIRECTORY_ID: &str = "2b7e4c1a-8d3f-4e6b-9a0c-5f1d2e3c4b5a";
+pub const NEWCOMER_CLIENT_ID: &str = "9c8d7e6f-5a4b-4c3d-8e2f-1a0b9c8d7e6f";
+pub const NEWCOMER_SECRET: &str = "Fj8Q~demo.newcomer_secret.value";
+
 const DIRECTORY_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5";
 const CLIENT_ID: &str = "3b2a1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d";
 const CLIENT_SECRET: &str = "Dq8Q~demo.secret_for.the-simulator";
@@ -42,16 +49,28 @@ pub struct Demo {
 fn scenario() -> anyhow::Result<Scenario> {
     Ok(Scenario {
         simulator: Default::default(),
-        tenants: vec![TenantSpec {
-            name: "Nordlys Rådgivning A/S".into(),
-            directory_id: DIRECTORY_ID.parse()?,
-            domains: vec![people::DOMAIN.into()],
-            client_id: CLIENT_ID.parse()?,
-            client_secret: CLIENT_SECRET.into(),
-            secret_expires: None,
-            role: AppRole::CalendarsRead,
-            mailboxes: people::mailboxes(),
-        }],
+        tenants: vec![
+            TenantSpec {
+                name: "Nordlys Rådgivning A/S".into(),
+                directory_id: DIRECTORY_ID.parse()?,
+                domains: vec![people::DOMAIN.into()],
+                client_id: CLIENT_ID.parse()?,
+                client_secret: CLIENT_SECRET.into(),
+                secret_expires: None,
+                role: AppRole::CalendarsRead,
+                mailboxes: people::mailboxes(),
+            },
+            TenantSpec {
+                name: "Fjordvej Tandlæger ApS".into(),
+                directory_id: NEWCOMER_DIRECTORY_ID.parse()?,
+                domains: vec![people::NEWCOMER_DOMAIN.into()],
+                client_id: NEWCOMER_CLIENT_ID.parse()?,
+                client_secret: NEWCOMER_SECRET.into(),
+                secret_expires: None,
+                role: AppRole::CalendarsRead,
+                mailboxes: people::newcomer_mailboxes(),
+            },
+        ],
         faults: Vec::new(),
     })
 }
@@ -128,7 +147,38 @@ async fn seed(state: &AppState) -> anyhow::Result<Uuid> {
         detail: Some("full".into()),
     };
     services::credentials::set_graph(state, &actor, scope, &graph).await?;
+    seed_newcomer(state, &actor, &password).await?;
     Ok(tenant)
+}
+
+/// A second company whose admin has just accepted the invitation: nothing is connected, so
+/// the portal's wizard is where to start.
+async fn seed_newcomer(
+    state: &AppState,
+    actor: &Actor,
+    password: &SecretString,
+) -> anyhow::Result<()> {
+    let input = TenantInput {
+        name: "Fjordvej Tandlæger ApS".into(),
+        licences: "10".into(),
+        timezone: Some("Europe/Copenhagen".into()),
+        locale: Some("da".into()),
+        ..TenantInput::default()
+    };
+    let tenant = services::tenants::create(state, actor, &input).await?;
+    let scope = services::tenants::operator_scope(state, tenant).await?;
+    let invite =
+        services::invites::create(state, actor, scope, NEWCOMER_ADMIN, "tenant_admin").await?;
+    let token = invite.path.trim_start_matches("/invite/").to_owned();
+    let acceptance = services::invites::Acceptance {
+        display_name: None,
+        password: password.clone(),
+        password_repeat: password.clone(),
+    };
+    services::invites::accept(state, &token, acceptance, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("accepting the demo invitation: {e}"))?;
+    Ok(())
 }
 
 /// What the demo prints once it is up.
@@ -139,8 +189,15 @@ pub fn banner(demo: &Demo) -> String {
          \n  operator       {OPERATOR:<36} {PASSWORD}\
          \n  tenant admin   {ADMIN:<36} {PASSWORD}\
          \n  receptionist   {RECEPTIONIST:<36} {PASSWORD}\n\
+         \nA second company is not connected yet. Sign in as {NEWCOMER_ADMIN} ({PASSWORD}),\
+         \nfollow the setup, and enter these values from its app registration:\
+         \n  Directory (tenant) ID     {NEWCOMER_DIRECTORY_ID}\
+         \n  Application (client) ID   {NEWCOMER_CLIENT_ID}\
+         \n  Client secret (Value)     {NEWCOMER_SECRET}\
+         \n  a mailbox to test with    {}\n\
          \nMicrosoft 365 simulator: {} (control API under /_simulator)\
          \nThe database lives in {} and is deleted on exit. Press ctrl-c to stop.",
+        people::newcomer_address(people::NEWCOMERS[0].1),
         demo.simulator.base_url(),
         demo.dir.path().display()
     )

@@ -134,3 +134,31 @@ pub fn mailboxes() -> Vec<MailboxSpec> {
         })
         .collect()
 }
+
+/// The second demo company, not connected yet: its admin connects it in the portal.
+pub const NEWCOMER_DOMAIN: &str = "fjordvej-tandlaeger.dk";
+
+/// (name, mailbox) of the newcomer's people.
+pub const NEWCOMERS: [(&str, &str); 3] =
+    [("Signe Bach", "signe.bach"), ("Jonas Krogh", "jonas.krogh"), ("Freja Lund", "freja.lund")];
+
+pub fn newcomer_address(mailbox: &str) -> String {
+    format!("{mailbox}@{NEWCOMER_DOMAIN}")
+}
+
+/// The newcomer's calendars: the same rhythm as the first company's.
+pub fn newcomer_mailboxes() -> Vec<MailboxSpec> {
+    NEWCOMERS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, mailbox))| MailboxSpec {
+            upn: newcomer_address(mailbox),
+            display_name: Some((*name).into()),
+            object_id: None,
+            time_zone: "Europe/Copenhagen".into(),
+            access_denied_by_policy: false,
+            working_hours: Default::default(),
+            events: calendar(i + 10),
+        })
+        .collect()
+}

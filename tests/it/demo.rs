@@ -83,6 +83,59 @@ async fn the_demo_serves_a_seeded_tenant_and_prints_working_logins() {
     assert_eq!(body.matches("<tr class=\"row-").count(), 26, "25 people and one wrong address");
     assert!(body.contains("Postkassen findes ikke"), "the missing mailbox is explained");
 
+    // The second company connects in the portal with the values the banner prints.
+    let value = |label: &str| -> String {
+        let line = banner.lines().find(|l| l.trim_start().starts_with(label)).unwrap();
+        line.split_whitespace().last().unwrap().to_owned()
+    };
+    let newcomer = banner
+        .split("Sign in as ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the banner names the second company's admin")
+        .to_owned();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let admin = reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap();
+    let csrf = |page: &str| {
+        let start = page.find(marker).unwrap() + marker.len();
+        page[start..start + page[start..].find('"').unwrap()].to_owned()
+    };
+    let page = admin.get(format!("{url}/login")).send().await.unwrap().text().await.unwrap();
+    let signed_in = admin
+        .post(format!("{url}/login"))
+        .form(&[
+            ("email", newcomer.as_str()),
+            ("password", password.as_str()),
+            ("csrf_token", &csrf(&page)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_in.url().path().ends_with("/dashboard"), "{}", signed_in.url());
+    let page =
+        admin.get(format!("{url}/setup/credentials")).send().await.unwrap().text().await.unwrap();
+    let fields = [
+        ("directory_id", value("Directory (tenant) ID")),
+        ("client_id", value("Application (client) ID")),
+        ("client_secret", value("Client secret (Value)")),
+        ("test_mailbox", value("a mailbox to test with")),
+        ("detail", "full".to_owned()),
+        ("action", "save".to_owned()),
+        ("csrf_token", csrf(&page)),
+    ];
+    let saved = admin
+        .post(format!("{url}/setup/credentials"))
+        .header("origin", &url)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert!(saved.url().path().ends_with("/setup/users"), "{}", saved.text().await.unwrap());
+
     // Ctrl-C stops it cleanly and removes its temporary database.
     let folder = banner
         .split("The database lives in ")
