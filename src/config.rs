@@ -76,6 +76,11 @@ pub struct Config {
     pub trusted_proxies: Vec<TrustedProxy>,
     /// `CALBRIDGE_ENV=production`: settings that are only advisable elsewhere become required.
     pub production: bool,
+    /// SMTP server for invitations and alerts (`CALBRIDGE_SMTP_URL`); without it, nothing is
+    /// e-mailed and links are shown on screen only. May hold a password.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of those e-mails (`CALBRIDGE_MAIL_FROM`).
+    pub mail_from: Option<String>,
 }
 
 /// An address or network (`10.0.0.5`, `10.0.0.0/8`, `::1`) whose forwarded headers count.
@@ -189,6 +194,21 @@ impl Config {
                 ));
             }
         };
+        let smtp_url = get("CALBRIDGE_SMTP_URL").map(SecretString::from);
+        let mail_from = get("CALBRIDGE_MAIL_FROM").map(|f| f.trim().to_owned());
+        if let Some(url) = &smtp_url {
+            let from = mail_from.as_deref().ok_or_else(|| {
+                ConfigError::new("CALBRIDGE_MAIL_FROM", "is required with CALBRIDGE_SMTP_URL")
+            })?;
+            crate::mail::SmtpMailer::new(url, from).map_err(|e| match e {
+                crate::mail::MailSettingsError::Url(_) => {
+                    ConfigError::new("CALBRIDGE_SMTP_URL", e.to_string())
+                }
+                crate::mail::MailSettingsError::From(_) => {
+                    ConfigError::new("CALBRIDGE_MAIL_FROM", e.to_string())
+                }
+            })?;
+        }
         Ok(Config {
             bind,
             database,
@@ -201,6 +221,8 @@ impl Config {
             sync_interval,
             trusted_proxies,
             production,
+            smtp_url,
+            mail_from,
         })
     }
 
@@ -278,6 +300,31 @@ mod tests {
         // An IPv4 peer seen through an IPv6 socket is still that IPv4 address.
         assert!(c.trusted_proxies[1].contains(&ip("::ffff:192.0.2.7")));
         assert!(config(&[]).unwrap().trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn smtp_needs_a_sender_and_a_usable_url() {
+        let err = config(&[("CALBRIDGE_SMTP_URL", "smtp://mail.example.dk:25")]).unwrap_err();
+        assert_eq!(err.variable, "CALBRIDGE_MAIL_FROM");
+        let err = config(&[
+            ("CALBRIDGE_SMTP_URL", "smtp://mail.example.dk:25"),
+            ("CALBRIDGE_MAIL_FROM", "not a mailbox"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "CALBRIDGE_MAIL_FROM");
+        let err = config(&[
+            ("CALBRIDGE_SMTP_URL", "ftp://user:hunter2@mail.example.dk"),
+            ("CALBRIDGE_MAIL_FROM", "calbridge <noreply@example.dk>"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "CALBRIDGE_SMTP_URL");
+        assert!(!err.to_string().contains("hunter2"), "the password stays out of the message");
+        let ok = config(&[
+            ("CALBRIDGE_SMTP_URL", "smtp://user:pw@mail.example.dk:587?tls=required"),
+            ("CALBRIDGE_MAIL_FROM", "calbridge <noreply@example.dk>"),
+        ])
+        .unwrap();
+        assert!(ok.smtp_url.is_some());
     }
 
     #[test]

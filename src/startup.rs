@@ -68,8 +68,13 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     let keyring = keyring(&config)?;
     let db = db::connect(&config.database).await?;
     db::migrate(&db).await?;
+    let mailer: Option<Arc<dyn crate::mail::Mailer>> = match (&config.smtp_url, &config.mail_from) {
+        (Some(url), Some(from)) => Some(Arc::new(crate::mail::SmtpMailer::new(url, from)?)),
+        _ => None,
+    };
     Ok(AppState {
         db,
+        mailer,
         providers: Arc::new(ProviderRegistry::new(&config, clock.clone())),
         clock,
         csrf: CsrfKey::new(keyring.current().derive("csrf")),

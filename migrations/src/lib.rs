@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_foundation;
 mod m20261126_000002_availability;
 mod m20261203_000003_onboarding;
+mod m20261203_000004_notices;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_availability::Migration),
             Box::new(m20261203_000003_onboarding::Migration),
+            Box::new(m20261203_000004_notices::Migration),
         ]
     }
 }

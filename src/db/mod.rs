@@ -10,6 +10,7 @@ pub mod directory;
 pub mod entities;
 pub mod invites;
 pub mod leases;
+pub mod notices;
 pub mod provider_configs;
 pub mod scope;
 pub mod sessions;

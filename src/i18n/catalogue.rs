@@ -491,4 +491,13 @@ catalogue! {
     tenant_onboarding_dates => "Opsætning", "Onboarding";
     tenant_no_accounts => "Ingen konti endnu.", "No accounts yet.";
     invite_open_link => "Åbn linket", "Open the link";
+    mail_invite_subject => "Invitation til calbridge: {tenant}", "Invitation to calbridge: {tenant}";
+    mail_invite_body => "Du er inviteret til calbridge for {tenant} som {role}.\n\nÅbn linket og vælg din adgangskode:\n{link}\n\nLinket virker én gang og udløber {date}.\n\nHar du ikke ventet denne invitation, kan du se bort fra den.", "You are invited to calbridge for {tenant} as {role}.\n\nOpen the link and choose your password:\n{link}\n\nThe link works once and expires on {date}.\n\nIf you did not expect this invitation, you can ignore it.";
+    mail_expiry_subject => "calbridge: klienthemmeligheden for {tenant} udløber om {days} dage", "calbridge: the client secret for {tenant} expires in {days} days";
+    mail_expiry_body => "Klienthemmeligheden, som calbridge bruger til at læse {tenant}s kalendere, udløber {date}.\n\nOpret en ny klienthemmelighed under Certifikater og hemmeligheder i app-registreringen i Microsoft Entra, og indsæt dens Værdi under Kalenderforbindelse:\n{link}", "The client secret calbridge uses to read {tenant}'s calendars expires on {date}.\n\nCreate a new client secret under Certificates & secrets in the app registration in Microsoft Entra, and enter its Value under Calendar connection:\n{link}";
+    mail_expired_subject => "calbridge: klienthemmeligheden for {tenant} er udløbet", "calbridge: the client secret for {tenant} has expired";
+    mail_expired_body => "Klienthemmeligheden, som calbridge bruger til at læse {tenant}s kalendere, udløb {date}, og kalenderne synkroniseres ikke længere.\n\nOpret en ny klienthemmelighed i Microsoft Entra, og indsæt dens Værdi under Kalenderforbindelse:\n{link}", "The client secret calbridge uses to read {tenant}'s calendars expired on {date}, and calendars are no longer synced.\n\nCreate a new client secret in Microsoft Entra and enter its Value under Calendar connection:\n{link}";
+    mail_needs_admin_subject => "calbridge kan ikke læse kalendere for {tenant}", "calbridge cannot read calendars for {tenant}";
+    mail_needs_admin_body => "calbridge har stoppet synkroniseringen af {tenant}s kalendere, fordi den kræver en administrator.\n\nProblem: {problem}\nLøsning: {fix}\n\nKalenderforbindelse:\n{link}", "calbridge has stopped syncing {tenant}'s calendars because it needs an administrator.\n\nProblem: {problem}\nFix: {fix}\n\nCalendar connection:\n{link}";
+    invite_emailed => "Linket er også sendt til {} med e-mail.", "The link was also e-mailed to {}.";
 }

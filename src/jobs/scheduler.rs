@@ -20,7 +20,7 @@ use super::single_instance::{self, SchedulerLock};
 use crate::config::DatabaseTarget;
 use crate::domain::FailureReason;
 use crate::services::sync::{self, Claim, SyncContext, TenantError};
-use crate::services::{AppState, housekeeping, transitions};
+use crate::services::{AppState, housekeeping, notices, transitions};
 
 #[derive(Debug, Clone)]
 pub struct SchedulerOptions {
@@ -112,6 +112,12 @@ impl Scheduler {
         cron.add(Job::new_repeated_async(tick, move |_, _| {
             let inner = tick_inner.clone();
             Box::pin(async move { inner.tick().await })
+        })?)
+        .await?;
+        let notices_inner = inner.clone();
+        cron.add(Job::new_repeated_async(StdDuration::from_secs(60), move |_, _| {
+            let inner = notices_inner.clone();
+            Box::pin(async move { inner.notices().await })
         })?)
         .await?;
         let housekeeping_inner = inner.clone();
@@ -273,6 +279,15 @@ impl Inner {
                 () = tokio::time::sleep(wait) => {}
                 () = self.stop.notified() => return,
             }
+        }
+    }
+
+    /// E-mails due secret-expiry warnings and "needs an administrator" alerts.
+    async fn notices(&self) {
+        match notices::run(&self.state).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "notices e-mailed"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "notices failed"),
         }
     }
 

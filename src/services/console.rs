@@ -56,7 +56,11 @@ pub async fn invite(
     scope: TenantScope,
     email: &str,
     role: &str,
+    link_base: &str,
 ) -> Result<CreatedInvite, FormError<TenantPage>> {
-    or_refused(invites::create(state, actor, scope, email, role).await, tenant_page(state, scope))
-        .await
+    let created = invites::create(state, actor, scope, email, role).await;
+    let mut created = or_refused(created, tenant_page(state, scope)).await?;
+    let link = format!("{link_base}{}", created.path);
+    created.emailed = super::notices::invitation(state, scope, &created, &link).await?;
+    Ok(created)
 }

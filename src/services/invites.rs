@@ -35,6 +35,8 @@ pub struct CreatedInvite {
     pub role: Role,
     pub path: String,
     pub expires_at: DateTime<Utc>,
+    /// The link was also e-mailed to the invitee.
+    pub emailed: bool,
 }
 
 /// What the invitee sees before setting a password.
@@ -115,6 +117,7 @@ pub async fn create(
         role,
         path: format!("/invite/{secret}"),
         expires_at: invite.expires_at,
+        emailed: false,
     })
 }
 

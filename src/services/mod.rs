@@ -15,6 +15,7 @@ mod error;
 pub mod health;
 pub mod housekeeping;
 pub mod invites;
+pub mod notices;
 pub mod onboarding;
 pub mod presence;
 pub mod provider_registry;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     /// One calendar provider per tenant, shared by every sync of that tenant.
     pub providers: Arc<provider_registry::ProviderRegistry>,
+    /// Outgoing e-mail, when SMTP is configured.
+    pub mailer: Option<Arc<dyn crate::mail::Mailer>>,
 }
 
 /// Who did something, for the audit trail.

@@ -22,14 +22,21 @@ pub async fn page(state: &AppState, scope: TenantScope) -> Result<TeamPage> {
 }
 
 /// Invites a colleague; refused input comes back with the team page.
+/// Invites a colleague; the link is e-mailed too when SMTP is configured. `link_base` is
+/// where the portal is reached, for the link in the e-mail.
 pub async fn invite(
     state: &AppState,
     actor: &Actor,
     scope: TenantScope,
     email: &str,
     role: &str,
+    link_base: &str,
 ) -> Result<CreatedInvite, FormError<TeamPage>> {
-    or_refused(invites::create(state, actor, scope, email, role).await, page(state, scope)).await
+    let created = invites::create(state, actor, scope, email, role).await;
+    let mut created = or_refused(created, page(state, scope)).await?;
+    let link = format!("{link_base}{}", created.path);
+    created.emailed = super::notices::invitation(state, scope, &created, &link).await?;
+    Ok(created)
 }
 
 /// Disables or re-enables a colleague's account; a refusal comes back with the team page.

@@ -18,6 +18,7 @@ mod hardening;
 mod health;
 mod invites;
 mod login;
+mod mail;
 mod onboarding;
 mod portal;
 mod provider;

@@ -6,6 +6,7 @@ pub mod availability;
 pub mod availability_history;
 pub mod directory_user;
 pub mod invite;
+pub mod notice;
 pub mod provider_config;
 pub mod session;
 pub mod sync_run;

@@ -102,7 +102,8 @@ pub async fn invite(
 ) -> AppResult<HttpResponse> {
     let scope = op.scope_for(*id);
     let form = form.into_inner();
-    match services::console::invite(&state, &ctx.actor(), scope, &form.email, &form.role).await {
+    let (actor, base) = (ctx.actor(), ctx.base_url.clone());
+    match services::console::invite(&state, &actor, scope, &form.email, &form.role, &base).await {
         Ok(created) => {
             Ok(ok(&InviteCreatedView::new(&ctx, created, format!("/operator/tenants/{id}"))))
         }

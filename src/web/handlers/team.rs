@@ -55,7 +55,8 @@ pub async fn invite(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     let actor = ctx.actor();
-    let sent = services::team::invite(&state, &actor, admin.scope, &form.email, &form.role);
+    let base = &ctx.base_url;
+    let sent = services::team::invite(&state, &actor, admin.scope, &form.email, &form.role, base);
     match sent.await {
         Ok(created) => Ok(ok(&InviteCreatedView::new(&ctx, created, "/team".into()))),
         Err(FormError::Refused(r)) => {

@@ -14,6 +14,7 @@ pub mod graph;
 pub mod ids;
 pub mod provider;
 pub mod scenario;
+pub mod smtp;
 pub mod world;
 
 use std::net::SocketAddr;
