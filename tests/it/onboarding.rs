@@ -495,3 +495,22 @@ async fn the_new_forms_refuse_a_post_without_the_sessions_token() {
     }
     assert!(stored_connection(&world, &hansen).await.is_none());
 }
+
+#[tokio::test]
+async fn an_expired_secret_is_named_as_expired() {
+    use crate::support::ids::{EXPIRED_CLIENT, EXPIRED_SECRET, EXPIRED_TENANT};
+    let world = World::new().await;
+    // Expired Ltd of the fixture scenario: its only secret expired in 2020.
+    let hansen = world.prospect("Hansen", "hansen.dk", AppRole::CalendarsRead).await;
+    let admin = admin_of(&world, &hansen).await;
+    let fields = credentials(&hansen, EXPIRED_SECRET, "save");
+    let fields = with(with(fields, "directory_id", EXPIRED_TENANT), "client_id", EXPIRED_CLIENT);
+    let page = admin.submit("/setup/credentials", "/setup/credentials", &fields).await;
+    assert_eq!(page.status, 422);
+    let line = check_line(&page, "The client secret is valid");
+    assert!(
+        line.contains("The client secret has expired")
+            && line.contains("Create a new client secret"),
+        "{line}"
+    );
+}
