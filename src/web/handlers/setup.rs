@@ -13,8 +13,8 @@ use crate::web::error::AppResult;
 use crate::web::extract::RequestContext;
 use crate::web::see_other;
 use crate::web::views::setup::{
-    self, CalendarView, CompanyFields, CompanyView, ConnectionFields, DoneView, EntraView,
-    RestrictView, Snippets, Steps, UsersStepView, credentials_view, path, wizard_page,
+    self, CalendarView, CompanyView, ConnectionFields, DoneView, EntraView, RestrictView, Snippets,
+    Steps, UsersStepView, credentials_view, path, wizard_page,
 };
 use crate::web::views::tenant::UserForm;
 use crate::web::views::{ok, refused_status, render};
@@ -40,7 +40,7 @@ pub async fn save_company(
     state: web::Data<AppState>,
     ctx: RequestContext,
     admin: TenantAdmin,
-    form: web::Form<CompanyFields>,
+    form: web::Form<crate::web::views::operator::TenantForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner().into();
     match onboarding::save_company(&state, &ctx.actor(), admin.scope, form).await {

@@ -1,7 +1,6 @@
 //! The onboarding wizard's pages and the calendar connection page.
 
 use askama::Template;
-use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::Page;
@@ -293,11 +292,6 @@ pub struct DisconnectView {
     pub errors: FieldErrors,
 }
 
-/// When something happened, for pages that show dates only.
-pub fn date(at: &DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d").to_string()
-}
-
 /// The connection form as posted.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ConnectionFields {
@@ -338,27 +332,9 @@ impl ConnectionFields {
     }
 }
 
-/// The company form as posted.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct CompanyFields {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub cvr: String,
-    #[serde(default)]
-    pub contact_name: String,
-    #[serde(default)]
-    pub contact_email: String,
-    #[serde(default)]
-    pub contact_phone: String,
-    #[serde(default)]
-    pub timezone: String,
-    #[serde(default)]
-    pub locale: String,
-}
-
-impl From<CompanyFields> for CompanyForm {
-    fn from(f: CompanyFields) -> CompanyForm {
+/// The company step posts the operator's new-tenant fields, less the licences.
+impl From<super::operator::TenantForm> for CompanyForm {
+    fn from(f: super::operator::TenantForm) -> CompanyForm {
         CompanyForm {
             name: f.name,
             cvr: f.cvr,
