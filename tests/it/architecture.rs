@@ -1,6 +1,6 @@
 //! The layering of DESIGN §8, read from the code's own imports.
 //!
-//! Every `use crate::…`, `use super::…` and inline `crate::…` path of product code (unit tests
+//! Every `use crate::…`, `use super::…` and inline `crate::…`/`super::…` path of product code (unit tests
 //! left out) becomes an arrow from its file to the module it names. The arrows must form no
 //! circle, and between the top-level modules they may only run the way DESIGN allows.
 
@@ -239,8 +239,12 @@ fn referenced_paths(source: &Source) -> Vec<String> {
             paths.extend(expand(s.split(';').next().unwrap_or_default()));
         }
     }
-    // Inline paths in code: `crate::x::y`.
-    for (at, _) in code.match_indices("crate::") {
+    // Inline paths in code: `crate::x::y` and `super::x::y` (not inside a longer path).
+    let inline =
+        code.match_indices("crate::").chain(code.match_indices("super::").filter(|(at, _)| {
+            !code[..*at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':')
+        }));
+    for (at, _) in inline {
         let tail: String = code[at..]
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
@@ -385,6 +389,14 @@ fn the_checks_see_a_wrong_import_and_a_circle() {
     assert!(graph["db::accounts"].contains("web::error"));
     assert!(graph["web::error"].contains("domain"));
     assert_eq!(circles(&graph), vec![vec!["db::accounts".to_owned(), "web::error".to_owned()]]);
+    // A circle through an inline `super::` path, as two sibling views could make.
+    let siblings = vec![
+        Source { module: "web::views::a".into(), text: "use super::b::Form;".into() },
+        Source { module: "web::views::b".into(), text: "fn f() { super::a::warn(); }".into() },
+        Source { module: "web::views".into(), text: "pub mod a; pub mod b;".into() },
+    ];
+    let graph = arrows(&siblings);
+    assert_eq!(circles(&graph), vec![vec!["web::views::a".to_owned(), "web::views::b".to_owned()]]);
 }
 
 #[test]

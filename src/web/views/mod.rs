@@ -178,6 +178,20 @@ impl Page {
         known.to_owned()
     }
 
+    /// A warning about the client secret's expiry, in words.
+    pub fn expiry_warning(
+        &self,
+        expiry: Option<&crate::domain::provider::SecretExpiry>,
+    ) -> Option<String> {
+        use crate::domain::provider::SecretExpiry;
+        match expiry? {
+            SecretExpiry::Soon { days_left, .. } => {
+                Some(self.t.fill(self.t.expiry_soon, days_left))
+            }
+            SecretExpiry::Expired => Some(self.t.expiry_expired.to_owned()),
+        }
+    }
+
     /// The message for a field, or "" when the field is fine.
     pub fn problem(&self, errors: &FieldErrors, field: &str) -> &'static str {
         errors.get(field).map_or("", |p: Invalid| p.message(self.t))

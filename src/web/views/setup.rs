@@ -5,7 +5,7 @@ use secrecy::SecretString;
 
 use super::Page;
 use super::tenant::UserForm;
-use crate::domain::provider::{DetailLevel, PermissionFit, SecretExpiry};
+use crate::domain::provider::{DetailLevel, PermissionFit};
 use crate::domain::tenant::WizardStep;
 use crate::services::FieldErrors;
 use crate::services::connection::{Action, ConnectionInput, ConnectionPage, Typed};
@@ -243,14 +243,6 @@ pub struct DoneView {
     pub live: bool,
 }
 
-/// A warning about the secret's expiry, in words.
-pub fn expiry_warning(page: &Page, expiry: Option<&SecretExpiry>) -> Option<String> {
-    match expiry? {
-        SecretExpiry::Soon { days_left, .. } => Some(page.t.fill(page.t.expiry_soon, days_left)),
-        SecretExpiry::Expired => Some(page.t.expiry_expired.to_owned()),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "tenant/connection.html")]
 pub struct ConnectionView {
@@ -381,7 +373,7 @@ pub fn credentials_view(
 /// The calendar connection page.
 pub fn connection_view(page: Page, conn: ConnectionPage, errors: FieldErrors) -> ConnectionView {
     let checks = conn.report.as_ref().map(|r| check_lines(&page, r)).unwrap_or_default();
-    let warning = expiry_warning(&page, conn.connected.as_ref().and_then(|c| c.expiry.as_ref()));
+    let warning = page.expiry_warning(conn.connected.as_ref().and_then(|c| c.expiry.as_ref()));
     let client = conn.connected.as_ref().map(|c| c.summary.client_id.clone());
     let snippets = Snippets::new(client.as_deref());
     let form = ConnectionForm { action: "/settings/connection", conn, errors };

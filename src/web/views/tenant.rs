@@ -18,7 +18,7 @@ pub struct DashboardView {
 
 impl DashboardView {
     pub fn expiry_warning(&self) -> Option<String> {
-        super::setup::expiry_warning(&self.page, self.dashboard.expiry.as_ref())
+        self.page.expiry_warning(self.dashboard.expiry.as_ref())
     }
 }
 
