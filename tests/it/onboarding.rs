@@ -472,6 +472,15 @@ async fn the_secret_is_in_no_page_no_log_and_no_column_in_plain_text() {
             .unwrap();
         assert!(!format!("{rows:?}").contains(&hansen.secret), "{table}");
     }
+    // And the database file itself, with its write-ahead log, byte for byte.
+    if let calbridge::config::DatabaseTarget::Sqlite(path) = &world.app.database {
+        for suffix in ["", "-wal"] {
+            let file = format!("{}{suffix}", path.display());
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            let needle = hansen.secret.as_bytes();
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{file}");
+        }
+    }
 }
 
 #[tokio::test]
