@@ -71,6 +71,14 @@ pub struct Config {
     pub ms_login_url: Url,
     pub ms_graph_url: Url,
     pub sync_interval: Duration,
+    /// How long a tenant stays claimed by an instance that stopped renewing (crashed).
+    pub lease: Duration,
+    /// How often a running sync renews its lease; at most half the lease.
+    pub heartbeat: Duration,
+    /// For one HTTP exchange with Microsoft, retries not included.
+    pub http_timeout: Duration,
+    /// A tenant's sync running longer than this is abandoned and recorded as timed out.
+    pub sync_deadline: Duration,
     /// Reverse proxies whose `X-Forwarded-*`/`Forwarded` headers are believed. Nobody's by
     /// default: the client is the peer of the TCP connection, the host its `Host` header.
     pub trusted_proxies: Vec<TrustedProxy>,
@@ -161,18 +169,23 @@ impl Config {
             .map(|raw| parse_http_url("CALBRIDGE_MS_GRAPH_URL", &raw))
             .transpose()?
             .map_or_else(|| parse_http_url("CALBRIDGE_MS_GRAPH_URL", DEFAULT_GRAPH_URL), Ok)?;
-        let sync_interval = match get("CALBRIDGE_SYNC_INTERVAL_SECS") {
-            None => Duration::from_secs(60),
-            Some(raw) => match raw.trim().parse::<u64>() {
-                Ok(secs) if (5..=86_400).contains(&secs) => Duration::from_secs(secs),
-                _ => {
-                    return Err(ConfigError::new(
-                        "CALBRIDGE_SYNC_INTERVAL_SECS",
-                        format!("'{raw}' is not a whole number of seconds between 5 and 86400"),
-                    ));
-                }
-            },
-        };
+        let seconds = |variable, default, range| seconds(&get, variable, default, range);
+        let sync_interval = seconds("CALBRIDGE_SYNC_INTERVAL_SECS", 60, 5..=86_400)?;
+        let lease = seconds("CALBRIDGE_LEASE_SECS", 15, 3..=3_600)?;
+        let heartbeat = seconds("CALBRIDGE_HEARTBEAT_SECS", 5, 1..=1_200)?;
+        if heartbeat * 2 > lease {
+            return Err(ConfigError::new(
+                "CALBRIDGE_HEARTBEAT_SECS",
+                format!(
+                    "{} s is more than half the lease ({} s): one late heartbeat would hand a \
+                     running sync to another instance",
+                    heartbeat.as_secs(),
+                    lease.as_secs()
+                ),
+            ));
+        }
+        let http_timeout = seconds("CALBRIDGE_HTTP_TIMEOUT_SECS", 30, 1..=600)?;
+        let sync_deadline = seconds("CALBRIDGE_SYNC_DEADLINE_SECS", 120, 5..=3_600)?;
         let trusted_proxies = get("CALBRIDGE_TRUSTED_PROXIES")
             .map(|raw| {
                 raw.split(',')
@@ -219,6 +232,10 @@ impl Config {
             ms_login_url,
             ms_graph_url,
             sync_interval,
+            lease,
+            heartbeat,
+            http_timeout,
+            sync_deadline,
             trusted_proxies,
             production,
             smtp_url,
@@ -238,6 +255,27 @@ impl Config {
     /// Whether cookies must carry `Secure` (the portal is served over https).
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_ref().is_some_and(|u| u.scheme() == "https")
+    }
+}
+
+/// A whole number of seconds within `range`, or `default` when unset.
+fn seconds(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Duration, ConfigError> {
+    let Some(raw) = get(variable) else { return Ok(Duration::from_secs(default)) };
+    match raw.trim().parse::<u64>() {
+        Ok(secs) if range.contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(ConfigError::new(
+            variable,
+            format!(
+                "'{raw}' is not a whole number of seconds between {} and {}",
+                range.start(),
+                range.end()
+            ),
+        )),
     }
 }
 
@@ -267,6 +305,9 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.database, DatabaseTarget::Sqlite(PathBuf::from("data/calbridge.db")));
         assert_eq!(c.sync_interval, Duration::from_secs(60));
+        assert_eq!((c.lease, c.heartbeat), (Duration::from_secs(15), Duration::from_secs(5)));
+        assert_eq!(c.http_timeout, Duration::from_secs(30));
+        assert_eq!(c.sync_deadline, Duration::from_secs(120));
         assert!(!c.secure_cookies());
     }
 
@@ -279,6 +320,10 @@ mod tests {
             ("CALBRIDGE_MASTER_KEY", "c2hvcnQ="),
             ("CALBRIDGE_MS_GRAPH_URL", "graph"),
             ("CALBRIDGE_SYNC_INTERVAL_SECS", "0"),
+            ("CALBRIDGE_LEASE_SECS", "15s"),
+            ("CALBRIDGE_HEARTBEAT_SECS", "10"),
+            ("CALBRIDGE_HTTP_TIMEOUT_SECS", "0"),
+            ("CALBRIDGE_SYNC_DEADLINE_SECS", "-1"),
             ("CALBRIDGE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
             ("CALBRIDGE_ENV", "prod"),
         ] {

@@ -6,6 +6,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_availability;
 mod m20261203_000003_onboarding;
 mod m20261203_000004_notices;
+mod m20261203_000005_scheduler;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_availability::Migration),
             Box::new(m20261203_000003_onboarding::Migration),
             Box::new(m20261203_000004_notices::Migration),
+            Box::new(m20261203_000005_scheduler::Migration),
         ]
     }
 }

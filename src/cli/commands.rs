@@ -67,7 +67,9 @@ impl<P> From<FormError<P>> for Failure {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
-    match dispatch(cli).await {
+    let result = dispatch(cli).await;
+    close_databases().await;
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
             eprintln!("error: {}", printable(&message));
@@ -85,7 +87,27 @@ fn config() -> Result<Config, Failure> {
 }
 
 async fn state() -> Result<AppState, Failure> {
-    Ok(build_state(config()?, Clock::system()).await?)
+    opened(config()?).await
+}
+
+/// Database pools this command opened. They are closed before the process exits, so that
+/// PostgreSQL sees each connection end properly instead of a reset.
+static OPENED: std::sync::Mutex<Vec<sea_orm::DatabaseConnection>> =
+    std::sync::Mutex::new(Vec::new());
+
+async fn opened(config: Config) -> Result<AppState, Failure> {
+    let state = build_state(config, Clock::system()).await?;
+    OPENED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(state.db.clone());
+    Ok(state)
+}
+
+async fn close_databases() {
+    let pools = std::mem::take(&mut *OPENED.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    for pool in pools {
+        if let Err(e) = pool.close().await {
+            tracing::debug!(error = %e, "closing the database pool");
+        }
+    }
 }
 
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
@@ -228,10 +250,10 @@ async fn serve() -> Result<(), Failure> {
              production (CALBRIDGE_ENV=production requires it)."
         );
     }
-    let state = build_state(config, Clock::system()).await?;
+    let state = opened(config).await?;
     let bind = state.config.bind;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let scheduler = Scheduler::start(state.clone(), SchedulerOptions::default()).await?;
+    let scheduler = Scheduler::start(state.clone(), SchedulerOptions::from_config(&state.config)).await?;
     let app = Application::start(state, bind, workers)?;
     tracing::info!(address = %app.addr(), instance = scheduler.instance(), "calbridge is running");
     println!("calbridge is listening on http://{}", app.addr());
@@ -412,7 +434,7 @@ async fn set_graph(args: SetGraphArgs) -> Result<(), Failure> {
 /// every secret moved to it; an interruption leaves both keys readable.
 async fn rotate_keys() -> Result<(), Failure> {
     let config = Config::from_env().map_err(|e| Failure::Usage(e.to_string()))?;
-    let mut state = build_state(config.clone(), Clock::system()).await?;
+    let mut state = opened(config.clone()).await?;
     let key_files = config.master_key.is_none();
     if key_files {
         let dir = crate::startup::key_file_dir(&config)?;

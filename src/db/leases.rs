@@ -43,7 +43,8 @@ pub async fn claim_due(
     let lock =
         if backend == DatabaseBackend::Postgres { "FOR UPDATE OF s SKIP LOCKED" } else { "" };
     let sql = format!(
-        "UPDATE sync_states SET lease_owner = $1, lease_until = $2, fencing_token = fencing_token + 1 \
+        "UPDATE sync_states SET lease_owner = $1, lease_until = $2, fencing_token = fencing_token + 1, \
+           running_since = $3 \
          WHERE tenant_id IN ( \
            SELECT s.tenant_id FROM sync_states s \
            JOIN tenants t ON t.id = s.tenant_id \
@@ -127,7 +128,8 @@ pub async fn finish(
         .col_expr(C::NeedsAdminAction, Expr::value(finish.needs_admin_action))
         .col_expr(C::LastErrorCode, Expr::value(code))
         .col_expr(C::LastErrorMessage, Expr::value(message))
-        .col_expr(C::LastRunAt, Expr::value(finish.ran_at));
+        .col_expr(C::LastRunAt, Expr::value(finish.ran_at))
+        .col_expr(C::RunningSince, Expr::value(Option::<DateTime<Utc>>::None));
     if finish.succeeded {
         update = update.col_expr(C::LastSuccessAt, Expr::value(finish.ran_at));
     }
@@ -140,6 +142,7 @@ pub async fn release(db: &impl ConnectionTrait, claim: Claim, instance: &str) ->
     sync_state::Entity::update_many()
         .col_expr(sync_state::Column::LeaseOwner, Expr::value(Option::<String>::None))
         .col_expr(sync_state::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(sync_state::Column::RunningSince, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(held(claim, instance))
         .exec(db)
         .await?;
@@ -180,7 +183,8 @@ pub async fn claim_now(
     lease_until: DateTime<Utc>,
 ) -> Result<Option<Claim>, DbErr> {
     let backend = db.get_database_backend();
-    let sql = "UPDATE sync_states SET lease_owner = $1, lease_until = $2, fencing_token = fencing_token + 1 \
+    let sql = "UPDATE sync_states SET lease_owner = $1, lease_until = $2, fencing_token = fencing_token + 1, \
+                 running_since = $4 \
                WHERE tenant_id = $3 AND (lease_until IS NULL OR lease_until < $4) \
                RETURNING tenant_id, fencing_token";
     let values = vec![instance.into(), lease_until.into(), tenant_id.into(), now.into()];
@@ -192,4 +196,34 @@ pub async fn claim_now(
         })
     })
     .transpose()
+}
+
+/// What the claim loop needs to know between claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outlook {
+    /// When the next tenant comes due (or its lease runs out), if any is scheduled.
+    pub next_due: Option<DateTime<Utc>>,
+    /// Tenants the scheduler keeps current: active, with a calendar connection.
+    pub tenants: u64,
+}
+
+/// The next due moment and the number of scheduled tenants, in one query.
+pub async fn outlook(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Outlook, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT MIN(CASE WHEN s.lease_until IS NOT NULL AND s.lease_until >= $1 THEN s.lease_until \
+                 WHEN s.breaker_open_until IS NOT NULL AND s.breaker_open_until > s.next_run_at \
+                 THEN s.breaker_open_until ELSE s.next_run_at END) AS next, \
+                 COUNT(*) AS tenants \
+               FROM sync_states s \
+               JOIN tenants t ON t.id = s.tenant_id \
+               JOIN provider_configs p ON p.tenant_id = s.tenant_id \
+               WHERE t.state = $2";
+    let values = vec![now.into(), TenantState::Active.into()];
+    let Some(row) = db.query_one_raw(statement(backend, sql, values)).await? else {
+        return Ok(Outlook { next_due: None, tenants: 0 });
+    };
+    Ok(Outlook {
+        next_due: row.try_get::<Option<DateTime<Utc>>>("", "next")?,
+        tenants: row.try_get::<i64>("", "tenants")?.max(0) as u64,
+    })
 }

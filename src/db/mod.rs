@@ -8,6 +8,7 @@ pub mod audit;
 pub mod availability;
 pub mod directory;
 pub mod entities;
+pub mod instances;
 pub mod invites;
 pub mod leases;
 pub mod notices;

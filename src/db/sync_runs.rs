@@ -1,13 +1,15 @@
 //! The record of every tenant sync: when, by whom, what it cost and how it ended.
 
 use sea_orm::prelude::*;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, QueryOrder, QuerySelect};
 
 use super::TenantScope;
 use super::entities::sync_run;
 
+/// Records a run; recording the same run (same id) again changes nothing.
 pub async fn record(db: &impl ConnectionTrait, run: sync_run::Model) -> Result<(), DbErr> {
-    sync_run::ActiveModel {
+    let row = sync_run::ActiveModel {
         id: Set(run.id),
         tenant_id: Set(run.tenant_id),
         instance: Set(run.instance),
@@ -22,9 +24,11 @@ pub async fn record(db: &impl ConnectionTrait, run: sync_run::Model) -> Result<(
         outcome: Set(run.outcome),
         error_code: Set(run.error_code),
         error_message: Set(run.error_message),
-    }
-    .insert(db)
-    .await?;
+    };
+    sync_run::Entity::insert(row)
+        .on_conflict(OnConflict::column(sync_run::Column::Id).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 

@@ -63,6 +63,7 @@ pub async fn create(
         last_error_message: Set(None),
         last_run_at: Set(None),
         last_success_at: Set(None),
+        running_since: Set(None),
     }
     .insert(&txn)
     .await?;

@@ -92,7 +92,8 @@ pub async fn start(bind: SocketAddr) -> anyhow::Result<Demo> {
     let state = build_state(config, Clock::system()).await?;
     let tenant = seed(&state).await?;
     let portal = Application::start(state.clone(), bind, 2)?;
-    let scheduler = Scheduler::start(state, SchedulerOptions::default()).await?;
+    let options = SchedulerOptions::from_config(&state.config);
+    let scheduler = Scheduler::start(state, options).await?;
     Ok(Demo { portal, scheduler, simulator, tenant, dir })
 }
 

@@ -195,6 +195,7 @@ catalogue! {
     presence_appointment => "Aftale", "Appointment";
     presence_empty => "Ingen personer matcher.", "Nobody matches.";
     presence_sync_off => "Synkronisering er slået fra", "Sync is off";
+    presence_stale => "Viser status fra kl. {}", "Showing the status as of {}";
     presence_not_synced => "Ikke synkroniseret endnu", "Not synced yet";
     presence_counts => "ledige af", "available of";
 
@@ -239,10 +240,13 @@ catalogue! {
     sync_never => "Ikke kørt endnu", "Not run yet";
     sync_not_configured => "Kalenderforbindelsen er ikke sat op", "The calendar connection is not set up";
     sync_needs_action => "Kræver handling fra en administrator", "Needs an administrator";
-    sync_breaker_open => "Sat på pause efter gentagne fejl, til", "Paused after repeated failures, until";
+    sync_breaker_open => "Sat på pause efter gentagne fejl", "Paused after repeated failures";
+    sync_next_trial => "næste forsøg kl. {}", "next trial at {}";
     sync_failing => "Fejler, prøver igen", "Failing, retrying";
     sync_failures => "Fejl i træk", "Failures in a row";
     sync_running_on => "Kører nu på", "Running now on";
+    sync_running_for => "i {}", "for {}";
+    sync_longer_than_usual => "Synkroniseringen tager længere tid end normalt (normalt {}). Microsoft svarer langsomt eller slet ikke; den afbrydes og prøves igen, når fristen er nået.", "This sync is taking longer than usual (usually {}). Microsoft is answering slowly or not at all; it is stopped and retried when its deadline passes.";
     sync_runs => "Seneste kørsler", "Recent runs";
     sync_runs_none => "Ingen kørsler endnu.", "No runs yet.";
     sync_started => "Startet", "Started";

@@ -1,13 +1,14 @@
-//! The scheduler: a short tick claims due tenants and syncs each in its own task, a
-//! transition timer flips users at the instant their meetings start or end, and
-//! housekeeping trims old data.
+//! The scheduler: a claim loop wakes when the next tenant comes due and syncs each claimed
+//! tenant in its own task, a transition timer flips users at the instant their meetings start
+//! or end, and housekeeping trims old data.
 //!
 //! Every instance runs the same loops; leases in the database decide who syncs which tenant,
-//! so one stalled tenant only ever occupies its own task.
+//! so one stalled tenant only ever occupies its own task. Each instance holds at most its share
+//! of the tenants (all tenants over the instances alive), so a crash touches only that share.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -17,22 +18,25 @@ use tokio::task::JoinHandle;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use super::single_instance::{self, SchedulerLock};
-use crate::config::DatabaseTarget;
+use crate::config::{Config, DatabaseTarget};
 use crate::domain::FailureReason;
-use crate::services::sync::{self, Claim, SyncContext, TenantError};
+use crate::services::sync::{self, Claim, Interrupted, SyncContext, TenantError};
 use crate::services::{AppState, housekeeping, notices, transitions};
 
 #[derive(Debug, Clone)]
 pub struct SchedulerOptions {
     /// Names this instance in leases and sync runs.
     pub instance: String,
-    /// How often due tenants are claimed; whole seconds (see [`Scheduler::start`]).
+    /// The claim loop's longest sleep: it wakes at the earliest `next_run_at`, and at least
+    /// this often to see tenants that other instances or the portal made due.
     pub tick: StdDuration,
     /// How long a claim lasts without a heartbeat.
     pub lease: Duration,
-    /// Tenants synced at once by this instance.
+    /// How often running syncs renew their leases and the instance says it is alive.
+    pub heartbeat: StdDuration,
+    /// Tenants synced at once by this instance, whatever its share.
     pub max_parallel: usize,
-    /// A tenant sync taking longer than this is abandoned and retried later.
+    /// A tenant sync taking longer than this is abandoned and recorded as timed out.
     pub sync_timeout: StdDuration,
     /// The transition timer's longest sleep; changes written by other instances are seen
     /// within it.
@@ -47,16 +51,30 @@ impl Default for SchedulerOptions {
     fn default() -> Self {
         SchedulerOptions {
             instance: default_instance_name(),
-            tick: StdDuration::from_secs(5),
-            lease: Duration::seconds(60),
+            tick: StdDuration::from_secs(1),
+            lease: Duration::seconds(15),
+            heartbeat: StdDuration::from_secs(5),
             max_parallel: 64,
-            sync_timeout: StdDuration::from_secs(600),
+            sync_timeout: StdDuration::from_secs(120),
             transition_poll: StdDuration::from_millis(500),
             shutdown_grace: StdDuration::from_secs(10),
             history_retention: Duration::days(30),
         }
     }
 }
+
+impl SchedulerOptions {
+    /// The defaults with the lease, heartbeat and sync deadline the operator configured.
+    pub fn from_config(config: &Config) -> SchedulerOptions {
+        SchedulerOptions {
+            lease: Duration::from_std(config.lease).unwrap_or(Duration::seconds(15)),
+            heartbeat: config.heartbeat,
+            sync_timeout: config.sync_deadline,
+            ..SchedulerOptions::default()
+        }
+    }
+}
+
 
 /// `host-pid-random`: unique per process, readable in the sync health page.
 pub fn default_instance_name() -> String {
@@ -77,6 +95,10 @@ struct Inner {
     options: SchedulerOptions,
     running: Mutex<HashMap<Uuid, Running>>,
     ticking: Mutex<()>,
+    /// How many tenants this instance may hold at once: its share of all of them.
+    share: AtomicUsize,
+    /// Syncs that ended without their result stored, until the database takes it.
+    interrupted: Mutex<Vec<Interrupted>>,
     stopping: AtomicBool,
     stop: Notify,
 }
@@ -84,6 +106,7 @@ struct Inner {
 pub struct Scheduler {
     inner: Arc<Inner>,
     cron: JobScheduler,
+    claims: JoinHandle<()>,
     transitions: JoinHandle<()>,
     _lock: Option<SchedulerLock>,
 }
@@ -101,19 +124,12 @@ impl Scheduler {
             options,
             running: Mutex::new(HashMap::new()),
             ticking: Mutex::new(()),
+            share: AtomicUsize::new(usize::MAX),
+            interrupted: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             stop: Notify::new(),
         });
         let cron = JobScheduler::new().await?;
-        let tick_inner = inner.clone();
-        // tokio-cron-scheduler keeps time in whole seconds: a repeated job of less than a
-        // second fires twice and then never again.
-        let tick = StdDuration::from_secs(inner.options.tick.as_secs().max(1));
-        cron.add(Job::new_repeated_async(tick, move |_, _| {
-            let inner = tick_inner.clone();
-            Box::pin(async move { inner.tick().await })
-        })?)
-        .await?;
         let notices_inner = inner.clone();
         cron.add(Job::new_repeated_async(StdDuration::from_secs(60), move |_, _| {
             let inner = notices_inner.clone();
@@ -130,8 +146,10 @@ impl Scheduler {
         let transitions = tokio::spawn(inner.clone().transition_loop());
         tracing::info!(instance = %inner.options.instance, "scheduler started");
         // The first claim should not wait a whole tick.
+        inner.look_ahead().await;
         inner.tick().await;
-        Ok(Scheduler { inner, cron, transitions, _lock: lock })
+        let claims = tokio::spawn(inner.clone().claim_loop());
+        Ok(Scheduler { inner, cron, claims, transitions, _lock: lock })
     }
 
     pub fn instance(&self) -> &str {
@@ -155,6 +173,7 @@ impl Scheduler {
         self.inner.stopping.store(true, Ordering::SeqCst);
         let _ = self.cron.shutdown().await;
         self.inner.stop.notify_waiters();
+        let _ = self.claims.await;
         let _ = self.transitions.await;
         let deadline = tokio::time::Instant::now() + self.inner.options.shutdown_grace;
         let mut running: Vec<Running> =
@@ -169,6 +188,10 @@ impl Scheduler {
                 }
             }
         }
+        self.inner.settle_interrupted().await;
+        if let Err(e) = sync::sign_off(&self.inner.state, &self.inner.options.instance).await {
+            tracing::warn!(error = %e, "could not sign this instance off");
+        }
         tracing::info!(instance = %self.inner.options.instance, "scheduler stopped");
     }
 
@@ -176,6 +199,7 @@ impl Scheduler {
     pub async fn kill(mut self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
         let _ = self.cron.shutdown().await;
+        self.claims.abort();
         self.transitions.abort();
         for (_, r) in self.inner.running.lock().await.drain() {
             r.task.abort();
@@ -184,17 +208,20 @@ impl Scheduler {
 }
 
 impl Inner {
-    async fn tick(self: &Arc<Self>) {
+    /// Claims what is due, up to this instance's share, and starts it; true when it holds
+    /// all it may.
+    async fn tick(self: &Arc<Self>) -> bool {
         if self.stopping.load(Ordering::SeqCst) {
-            return;
+            return false;
         }
         // A slow database must not stack ticks on top of each other.
-        let Ok(_guard) = self.ticking.try_lock() else { return };
+        let Ok(_guard) = self.ticking.try_lock() else { return false };
         let mut running = self.running.lock().await;
         running.retain(|_, r| !r.task.is_finished());
-        let capacity = self.options.max_parallel.saturating_sub(running.len());
+        let allowed = self.options.max_parallel.min(self.share.load(Ordering::Relaxed));
+        let capacity = allowed.saturating_sub(running.len());
         if capacity == 0 {
-            return;
+            return true;
         }
         let instance = &self.options.instance;
         let claims =
@@ -203,13 +230,80 @@ impl Inner {
                 Ok(claims) => claims,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming due tenants failed");
-                    return;
+                    return false;
                 }
             };
+        let full = claims.len() >= capacity;
         for claim in claims {
             let task = tokio::spawn(self.clone().sync_one(claim));
             running.insert(claim.tenant_id, Running { claim, task });
         }
+        full
+    }
+
+    /// Says this instance is alive, works out its share, and returns when the next tenant
+    /// comes due.
+    async fn look_ahead(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match sync::look_ahead(&self.state, &self.options.instance, self.options.lease).await {
+            Ok(outlook) => {
+                let share = outlook.tenants.div_ceil(outlook.instances.max(1)).max(1);
+                self.share.store(usize::try_from(share).unwrap_or(usize::MAX), Ordering::Relaxed);
+                outlook.next_due
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the schedule failed");
+                None
+            }
+        }
+    }
+
+    /// Claims due tenants, then sleeps until the next one comes due (at most a tick), so a
+    /// tenant's sync starts when it is due rather than at the next tick after.
+    async fn claim_loop(self: Arc<Self>) {
+        let shortest = StdDuration::from_millis(20);
+        let mut full = false;
+        loop {
+            self.settle_interrupted().await;
+            let next_due = self.look_ahead().await;
+            // With every slot taken, a due tenant waits for a slot, not for the clock.
+            let wait = match next_due {
+                Some(next) if !full => (next - self.state.clock.now()).to_std().unwrap_or(shortest),
+                _ => self.options.tick,
+            }
+            .clamp(shortest, self.options.tick);
+            // Instances wake for the same due tenant; who claims it first is left to chance,
+            // so that over time each gets its share of the work.
+            let jitter = StdDuration::from_millis(rand::random::<u64>() % 40);
+            tokio::select! {
+                () = tokio::time::sleep(wait + jitter) => {}
+                () = self.stop.notified() => return,
+            }
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            full = self.tick().await;
+        }
+    }
+
+    /// Gives back the leases and records the runs of syncs the database failed under, as soon
+    /// as it answers again; until then they wait here.
+    async fn settle_interrupted(&self) {
+        let mut pending = self.interrupted.lock().await;
+        let mut still = Vec::new();
+        for interrupted in pending.drain(..) {
+            match sync::settle(&self.state, &self.options.instance, &interrupted).await {
+                Ok(()) => tracing::info!(
+                    tenant = %interrupted.claim.tenant_id,
+                    reason = %interrupted.error.reason,
+                    "interrupted sync recorded"
+                ),
+                Err(e) => {
+                    tracing::debug!(error = %e, "the interrupted sync waits for the database");
+                    still.push(interrupted);
+                }
+            }
+        }
+        *pending = still;
     }
 
     /// One tenant's sync with a heartbeat on its lease and an overall time limit.
@@ -217,9 +311,8 @@ impl Inner {
         let instance = self.options.instance.as_str();
         let started = self.state.clock.now();
         let heartbeat = async {
-            let every = (self.options.lease / 3).to_std().unwrap_or(StdDuration::from_secs(10));
             loop {
-                tokio::time::sleep(every).await;
+                tokio::time::sleep(self.options.heartbeat).await;
                 match sync::renew(&self.state, claim, instance, self.options.lease).await {
                     Ok(true) => {}
                     Ok(false) => return,
@@ -231,30 +324,47 @@ impl Inner {
         };
         let ctx = SyncContext { state: &self.state, claim, instance, lease: self.options.lease };
         let work = tokio::time::timeout(self.options.sync_timeout, sync::run(ctx));
-        tokio::select! {
+        let failure = tokio::select! {
             outcome = work => match outcome {
-                Ok(Ok(report)) => tracing::info!(
-                    tenant = %claim.tenant_id,
-                    outcome = %report.outcome,
-                    users = report.users_read,
-                    changed = report.changed,
-                    http_requests = report.http_requests,
-                    ms = report.duration_ms,
-                    "tenant synced"
-                ),
-                Ok(Err(e)) => tracing::error!(tenant = %claim.tenant_id, error = format!("{e:#}"), "tenant sync failed"),
+                Ok(Ok(report)) => {
+                    tracing::info!(
+                        tenant = %claim.tenant_id,
+                        outcome = %report.outcome,
+                        users = report.users_read,
+                        changed = report.changed,
+                        http_requests = report.http_requests,
+                        ms = report.duration_ms,
+                        "tenant synced"
+                    );
+                    None
+                }
+                Ok(Err(e)) if e.is_lease_lost() => {
+                    tracing::warn!(tenant = %claim.tenant_id, "lease lost to another instance; nothing written");
+                    None
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(tenant = %claim.tenant_id, error = format!("{e:#}"), "tenant sync failed on storage");
+                    Some(TenantError::new(FailureReason::StorageUnavailable, format!("{e:#}")))
+                }
                 Err(_) => {
                     tracing::warn!(tenant = %claim.tenant_id, "tenant sync timed out");
-                    let failure = TenantError::new(
+                    Some(TenantError::new(
                         FailureReason::Timeout,
                         format!("the sync took longer than {} s", self.options.sync_timeout.as_secs()),
-                    );
-                    if let Err(e) = sync::record_failure(&self.state, claim, instance, started, failure).await {
-                        tracing::warn!(tenant = %claim.tenant_id, error = format!("{e:#}"), "could not record the timeout");
-                    }
+                    ))
                 }
             },
-            () = heartbeat => tracing::warn!(tenant = %claim.tenant_id, "lease lost to another instance; sync abandoned"),
+            () = heartbeat => {
+                tracing::warn!(tenant = %claim.tenant_id, "lease lost to another instance; sync abandoned");
+                None
+            }
+        };
+        if let Some(error) = failure {
+            let interrupted = Interrupted::new(claim, started, error);
+            if let Err(e) = sync::settle(&self.state, instance, &interrupted).await {
+                tracing::warn!(tenant = %claim.tenant_id, error = format!("{e:#}"), "the sync's end is recorded once the database answers");
+                self.interrupted.lock().await.push(interrupted);
+            }
         }
     }
 

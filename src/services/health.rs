@@ -14,6 +14,10 @@ use crate::domain::{ErrorCode, FailureReason, SyncOutcome};
 
 /// Runs shown on the sync health page.
 const RECENT_RUNS: u64 = 20;
+/// A running sync is "longer than usual" past this many times the usual duration, and never
+/// before `OVERDUE_AFTER`.
+const OVERDUE_FACTOR: i32 = 3;
+const OVERDUE_AFTER: chrono::Duration = chrono::Duration::seconds(20);
 
 /// A tenant's syncing in one word, for badges and the sync health page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +89,28 @@ pub struct UserProblem {
     pub code: ErrorCode,
 }
 
+/// A sync in progress, and whether it takes longer than the recent ones did.
+#[derive(Debug, Clone)]
+pub struct RunningSync {
+    pub instance: String,
+    pub elapsed: chrono::Duration,
+    /// The median duration of the recent runs.
+    pub usual: Option<chrono::Duration>,
+    pub longer_than_usual: bool,
+}
+
+impl RunningSync {
+    fn of(s: &sync_state::Model, runs: &[crate::db::entities::sync_run::Model], now: DateTime<Utc>) -> Option<RunningSync> {
+        let instance = s.lease_owner.clone().filter(|_| s.lease_until.is_some_and(|u| u > now))?;
+        let elapsed = s.running_since.map_or(chrono::Duration::zero(), |since| now - since);
+        let mut durations: Vec<_> = runs.iter().map(|r| r.finished_at - r.started_at).collect();
+        durations.sort();
+        let usual = durations.get(durations.len() / 2).copied();
+        let limit = usual.map_or(OVERDUE_AFTER, |u| (u * OVERDUE_FACTOR).max(OVERDUE_AFTER));
+        Some(RunningSync { instance, elapsed, usual, longer_than_usual: elapsed > limit })
+    }
+}
+
 /// The sync health page.
 #[derive(Debug, Clone)]
 pub struct SyncHealth {
@@ -93,8 +119,8 @@ pub struct SyncHealth {
     /// What is wrong, when something is.
     pub problem: Option<FailureReason>,
     pub failures: i32,
-    /// The instance syncing the tenant at this moment.
-    pub running_on: Option<String>,
+    /// The sync running at this moment, if one is.
+    pub running: Option<RunningSync>,
     pub last_run_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub next_run_at: Option<DateTime<Utc>>,
@@ -134,7 +160,7 @@ pub async fn of(state: &AppState, scope: TenantScope) -> Result<SyncHealth> {
         status: SyncStatus::of(configured, s, now),
         problem,
         failures: s.map_or(0, |s| s.consecutive_failures),
-        running_on: s.and_then(|s| s.lease_until.filter(|u| *u > now).and(s.lease_owner.clone())),
+        running: s.and_then(|s| RunningSync::of(s, &runs, now)),
         last_run_at: s.and_then(|s| s.last_run_at),
         last_success_at: s.and_then(|s| s.last_success_at),
         next_run_at: s.map(|s| s.next_run_at).filter(|_| configured),

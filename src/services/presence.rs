@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::availability::last_confirmed;
 use super::{AppState, Result, TenantScope};
 use crate::availability::VisibleAppointment;
 use crate::db::{availability, directory, leases, tenants};
@@ -74,8 +75,11 @@ pub struct PresenceEntry {
     pub next_change_at: Option<DateTime<Utc>>,
     pub appointment: Option<Appointment>,
     pub sync_error: Option<SyncError>,
-    /// When calbridge last confirmed this state from the calendar.
+    /// When calbridge last confirmed this state from the calendar; never goes backwards.
     pub observed_at: Option<DateTime<Utc>>,
+    /// The state shown is the last one confirmed (at `observed_at`): the latest read of this
+    /// calendar failed (`sync_error`).
+    pub stale: bool,
 }
 
 /// A tenant's presence: everyone, and the zone their times are read in.
@@ -130,8 +134,6 @@ async fn entries(state: &AppState, scope: TenantScope) -> Result<Vec<PresenceEnt
         .into_iter()
         .map(|r| (r.user_id, r))
         .collect();
-    // Unchanged rows are not rewritten by every sync, so a user without an error of their own
-    // was confirmed by the tenant's last successful sync.
     let last_success =
         leases::find(&state.db, scope.tenant_id()).await?.and_then(|s| s.last_success_at);
     Ok(users
@@ -152,6 +154,7 @@ async fn entries(state: &AppState, scope: TenantScope) -> Result<Vec<PresenceEnt
                 appointment: None,
                 sync_error: None,
                 observed_at: None,
+                stale: false,
             };
             if let Some(row) = row {
                 let state = row.state;
@@ -159,13 +162,11 @@ async fn entries(state: &AppState, scope: TenantScope) -> Result<Vec<PresenceEnt
                     code,
                     message: row.sync_error_message.clone().unwrap_or_default(),
                 });
-                entry.observed_at = Some(match (entry.sync_error.is_none(), last_success) {
-                    (true, Some(success)) => success.max(row.observed_at),
-                    _ => row.observed_at,
-                });
+                entry.observed_at = Some(last_confirmed(&row, last_success));
                 if state != AvailabilityState::Unknown {
                     entry.available = Some(row.available);
                     entry.state = state;
+                    entry.stale = entry.sync_error.is_some();
                     entry.until = row.until;
                     entry.next_change_at = row.next_change_at;
                     entry.appointment = row

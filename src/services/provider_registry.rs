@@ -65,7 +65,7 @@ impl ProviderRegistry {
         ProviderRegistry {
             login_url: config.ms_login_url.as_str().to_owned(),
             graph_url: config.ms_graph_url.as_str().to_owned(),
-            tunables: Tunables::default(),
+            tunables: Tunables { request_timeout: config.http_timeout, ..Tunables::default() },
             clock,
             cache: Mutex::new(HashMap::new()),
         }

@@ -10,14 +10,15 @@ use sea_orm::prelude::Uuid;
 use serde::Serialize;
 
 use super::availability::{
-    UserError, differs, history_entry, row_from_error, row_from_items, visibly_differs,
+    UserError, differs, history_entry, last_confirmed, row_from_error, row_from_items,
+    visibly_differs,
 };
 use super::provider_registry::ConnectionProblem;
 use super::{AppState, Error, Result, TenantScope, rules};
 use crate::db::entities::{availability, sync_run};
 pub use crate::db::leases::Claim;
 use crate::db::leases::{self, Finish};
-use crate::db::{availability as stored, directory, sync_runs, tenants};
+use crate::db::{availability as stored, directory, instances, sync_runs, tenants};
 use crate::domain::{Email, ErrorCode, FailureReason, Locale, SyncOutcome};
 use crate::i18n::messages;
 use crate::providers::{ProviderError, TimeWindow};
@@ -26,10 +27,12 @@ use crate::providers::{ProviderError, TimeWindow};
 /// (tomorrow, whatever the time zone).
 pub const WINDOW_BEFORE: Duration = Duration::hours(1);
 pub const WINDOW_AFTER: Duration = Duration::hours(36);
-/// After this many failed syncs in a row the breaker opens.
+/// After this many failed syncs in a row the breaker opens: the tenant shows as paused, and
+/// one trial sync runs after each cool-down (half-open); the first success closes it.
 pub const BREAKER_AFTER: i32 = 5;
-pub const BREAKER_OPEN: Duration = Duration::minutes(10);
-const LONGEST_BACKOFF: Duration = Duration::minutes(30);
+/// The longest wait between a tenant's failed syncs, and so the breaker's cool-down: a
+/// tenant whose fault cleared is back within this.
+pub const LONGEST_BACKOFF: Duration = Duration::minutes(2);
 /// How soon a tenant that needs its admin is tried again (consent may be granted in Entra
 /// without anyone telling calbridge).
 const ADMIN_RETRY: Duration = Duration::minutes(5);
@@ -71,6 +74,30 @@ impl TenantError {
 #[error("the lease on tenant {0} was lost during the sync")]
 pub struct LeaseLost(pub Uuid);
 
+impl Error {
+    /// Whether another instance took the tenant over, so that this one's result was dropped.
+    pub fn is_lease_lost(&self) -> bool {
+        matches!(self, Error::Internal(e) if e.downcast_ref::<LeaseLost>().is_some())
+    }
+}
+
+/// A sync that ended without its result stored: the database failed under it, or it ran past
+/// its deadline. Kept until [`settle`] gets it into the database.
+#[derive(Debug, Clone)]
+pub struct Interrupted {
+    pub claim: Claim,
+    pub started: DateTime<Utc>,
+    pub error: TenantError,
+    /// The run's id, fixed so that settling twice records it once.
+    run_id: Uuid,
+}
+
+impl Interrupted {
+    pub fn new(claim: Claim, started: DateTime<Utc>, error: TenantError) -> Interrupted {
+        Interrupted { claim, started, error, run_id: Uuid::now_v7() }
+    }
+}
+
 pub struct SyncContext<'a> {
     pub state: &'a AppState,
     pub claim: Claim,
@@ -108,6 +135,31 @@ pub async fn renew(
     Ok(leases::renew(&state.db, claim, instance, state.clock.now() + lease).await?)
 }
 
+/// What the claim loop plans with: when the next tenant comes due, how many tenants there
+/// are, and how many instances share them.
+#[derive(Debug, Clone, Copy)]
+pub struct Outlook {
+    pub next_due: Option<DateTime<Utc>>,
+    pub tenants: u64,
+    pub instances: u64,
+}
+
+/// Says `instance` is alive and reads the schedule. An instance counts as alive for one
+/// lease after it last said so.
+pub async fn look_ahead(state: &AppState, instance: &str, lease: Duration) -> Result<Outlook> {
+    let now = state.clock.now();
+    instances::beat(&state.db, instance, now).await?;
+    let instances = instances::alive(&state.db, now - lease).await?;
+    let outlook = leases::outlook(&state.db, now).await?;
+    Ok(Outlook { next_due: outlook.next_due, tenants: outlook.tenants, instances })
+}
+
+/// Takes a stopping instance out of the count (and any that crashed long ago).
+pub async fn sign_off(state: &AppState, instance: &str) -> Result<()> {
+    instances::forget(&state.db, instance, state.clock.now() - Duration::hours(1)).await?;
+    Ok(())
+}
+
 /// Gives a claim back unfinished (shutdown): the tenant is due again at once.
 pub async fn release(state: &AppState, claim: Claim, instance: &str) -> Result<()> {
     Ok(leases::release(&state.db, claim, instance).await?)
@@ -136,6 +188,7 @@ pub async fn run(ctx: SyncContext<'_>) -> Result<SyncReport> {
     let rules = rules::parse(tenant.id, tenant.rules_json.as_deref());
     let users: Vec<_> =
         directory::list(&state.db, scope).await?.into_iter().filter(|u| u.sync_enabled).collect();
+    let confirmed = leases::find(&state.db, claim.tenant_id).await?.and_then(|s| s.last_success_at);
     let mut report = SyncReport {
         tenant: tenant.id,
         outcome: SyncOutcome::Ok,
@@ -200,6 +253,7 @@ pub async fn run(ctx: SyncContext<'_>) -> Result<SyncReport> {
                                     availability::Model {
                                         sync_error_code: Some(error.code),
                                         sync_error_message: Some(error.message),
+                                        observed_at: last_confirmed(old, confirmed),
                                         ..old.clone()
                                     }
                                 }
@@ -233,18 +287,18 @@ pub async fn run(ctx: SyncContext<'_>) -> Result<SyncReport> {
     }
 
     report.duration_ms = timer.elapsed().as_millis() as u64;
-    conclude(state, claim, instance, started, &mut report, retry_after).await?;
+    conclude(state, claim, instance, started, &mut report, retry_after, Uuid::now_v7()).await?;
     Ok(report)
 }
 
-/// Records a sync that could not finish (it timed out) as a failure of the tenant.
-pub async fn record_failure(
-    state: &AppState,
-    claim: Claim,
-    instance: &str,
-    started: DateTime<Utc>,
-    error: TenantError,
-) -> Result<()> {
+/// Ends an interrupted sync in the database; safe to call again until it succeeds.
+///
+/// A timed-out sync is the tenant's failure: it is scheduled with backoff like any other. A
+/// storage failure is calbridge's own: the lease is given back first (so the tenant is due
+/// again at once, on any instance), then the run is recorded without counting against the
+/// tenant.
+pub async fn settle(state: &AppState, instance: &str, interrupted: &Interrupted) -> Result<()> {
+    let Interrupted { claim, started, error, run_id } = interrupted.clone();
     let mut report = SyncReport {
         tenant: claim.tenant_id,
         outcome: SyncOutcome::Failed,
@@ -257,7 +311,43 @@ pub async fn record_failure(
         write_ms: 0,
         error: Some(error),
     };
-    conclude(state, claim, instance, started, &mut report, None).await
+    if interrupted.error.reason == FailureReason::StorageUnavailable {
+        leases::release(&state.db, claim, instance).await?;
+    } else {
+        match conclude(state, claim, instance, started, &mut report, None, run_id).await {
+            Err(e) if e.is_lease_lost() => {}
+            other => return other,
+        }
+    }
+    sync_runs::record(&state.db, run_record(claim, instance, started, state.clock.now(), &report, run_id))
+        .await?;
+    Ok(())
+}
+
+fn run_record(
+    claim: Claim,
+    instance: &str,
+    started: DateTime<Utc>,
+    finished: DateTime<Utc>,
+    report: &SyncReport,
+    id: Uuid,
+) -> sync_run::Model {
+    sync_run::Model {
+        id,
+        tenant_id: claim.tenant_id,
+        instance: instance.to_owned(),
+        fencing_token: claim.token,
+        started_at: started,
+        finished_at: finished,
+        users: report.users_read as i32,
+        changed: report.changed as i32,
+        http_requests: report.http_requests as i32,
+        throttled: report.throttled as i32,
+        errors: report.errors as i32,
+        outcome: report.outcome,
+        error_code: report.error.as_ref().map(|e| e.code),
+        error_message: report.error.as_ref().map(|e| e.message.clone()),
+    }
 }
 
 /// Schedules the next sync from the outcome (interval, backoff, breaker, admin action), gives
@@ -269,14 +359,16 @@ async fn conclude(
     started: DateTime<Utc>,
     report: &mut SyncReport,
     retry_after: Option<Duration>,
+    run_id: Uuid,
 ) -> Result<()> {
     let finished = state.clock.now();
     let interval = Duration::from_std(state.config.sync_interval).unwrap_or(Duration::seconds(60));
     let failures =
         leases::find(&state.db, claim.tenant_id).await?.map_or(0, |s| s.consecutive_failures);
     let finish = match &report.error {
+        // Every interval from the previous start; at once if the sync took longer than that.
         None => Finish {
-            next_run_at: finished + interval,
+            next_run_at: (started + interval).max(finished),
             consecutive_failures: 0,
             breaker_open_until: None,
             needs_admin_action: false,
@@ -290,8 +382,10 @@ async fn conclude(
             let failures = failures + 1;
             let backoff =
                 (interval * 2_i32.pow((failures - 1).clamp(0, 10) as u32)).min(LONGEST_BACKOFF);
+            // Open: nothing runs until the cool-down ends, then one trial (the lease makes it
+            // one); its failure opens the breaker again, its success closes it.
             let breaker =
-                (!needs_admin && failures >= BREAKER_AFTER).then(|| finished + BREAKER_OPEN);
+                (!needs_admin && failures >= BREAKER_AFTER).then(|| finished + backoff);
             let mut next = if needs_admin { finished + ADMIN_RETRY } else { finished + backoff };
             if let Some(wait) = retry_after {
                 next = next.max(finished + wait);
@@ -315,26 +409,7 @@ async fn conclude(
     if !leases::finish(&txn, claim, instance, finish).await? {
         return Err(anyhow::Error::new(LeaseLost(claim.tenant_id)).into());
     }
-    sync_runs::record(
-        &txn,
-        sync_run::Model {
-            id: Uuid::now_v7(),
-            tenant_id: claim.tenant_id,
-            instance: instance.to_owned(),
-            fencing_token: claim.token,
-            started_at: started,
-            finished_at: finished,
-            users: report.users_read as i32,
-            changed: report.changed as i32,
-            http_requests: report.http_requests as i32,
-            throttled: report.throttled as i32,
-            errors: report.errors as i32,
-            outcome: report.outcome,
-            error_code: report.error.as_ref().map(|e| e.code),
-            error_message: report.error.as_ref().map(|e| e.message.clone()),
-        },
-    )
-    .await?;
+    sync_runs::record(&txn, run_record(claim, instance, started, finished, report, run_id)).await?;
     txn.commit().await?;
     Ok(())
 }

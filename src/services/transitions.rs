@@ -19,8 +19,8 @@ const BATCH: u64 = 20_000;
 ///
 /// The due rows are locked for the transaction on PostgreSQL (other instances skip them), and
 /// a row is only replaced while its items are the ones evaluated, so a sync that lands
-/// meanwhile always wins. History is appended after the commit, so that the flip itself is
-/// not delayed by it; a crash in between loses those history entries, not the state.
+/// meanwhile always wins. The flips and their history commit together: a crash or a failed
+/// write loses neither alone, and the round is simply done again.
 pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<usize> {
     let txn = state.db.begin().await?;
     let due = stored::due(&txn, now, BATCH).await?;
@@ -49,9 +49,8 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<usize> {
         }
     }
     stored::upsert(&txn, &rows, stored::Guard::SameItems).await?;
+    stored::append_history(&txn, history).await?;
     txn.commit().await?;
-    // The flips are visible now; the history follows, outside the critical moment.
-    stored::append_history(&state.db, history).await?;
     Ok(rows.len())
 }
 

@@ -8,6 +8,7 @@ pub mod directory_user;
 pub mod invite;
 pub mod notice;
 pub mod provider_config;
+pub mod scheduler_instance;
 pub mod session;
 pub mod sync_run;
 pub mod sync_state;

@@ -20,6 +20,8 @@ pub struct Model {
     pub last_error_message: Option<String>,
     pub last_run_at: Option<DateTimeUtc>,
     pub last_success_at: Option<DateTimeUtc>,
+    /// When the sync holding the lease started; cleared when it ends.
+    pub running_since: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -66,7 +66,7 @@ impl Default for Tunables {
     fn default() -> Self {
         Tunables {
             connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
             retry_base: Duration::from_secs(3),
             retry_cap: Duration::from_secs(180),
             max_retries: 3,

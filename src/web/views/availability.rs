@@ -55,7 +55,11 @@ impl BoardRow {
         let note = if !e.sync_enabled {
             t.presence_sync_off.to_owned()
         } else if let Some(error) = &e.sync_error {
-            t.explain(FailureReason::of_mailbox(error.code)).problem.to_owned()
+            let problem = t.explain(FailureReason::of_mailbox(error.code)).problem;
+            match e.observed_at.filter(|_| e.stale) {
+                Some(at) => format!("{problem} {}", t.fill(t.presence_stale, page.clock(&at))),
+                None => problem.to_owned(),
+            }
         } else if e.state == AvailabilityState::Unknown {
             t.presence_not_synced.to_owned()
         } else {
@@ -281,7 +285,10 @@ pub struct SyncHealthView {
     pub status_label: String,
     pub problem: Option<(&'static str, &'static str)>,
     pub failures: i32,
-    pub running_on: Option<String>,
+    /// "instance, for 2 min 05 s".
+    pub running: Option<String>,
+    /// The running sync takes longer than usual: what usual is.
+    pub overdue: Option<String>,
     pub last_run_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub next_run_at: Option<DateTime<Utc>>,
@@ -300,7 +307,9 @@ impl SyncHealthView {
     pub fn new(page: Page, health: SyncHealth) -> SyncHealthView {
         let t = page.t;
         let status_label = match health.status {
-            SyncStatus::Paused(until) => format!("{} {}", t.sync_breaker_open, page.time(&until)),
+            SyncStatus::Paused(until) => {
+                format!("{}; {}", t.sync_breaker_open, t.fill(t.sync_next_trial, page.clock(&until)))
+            }
             other => page.sync_status(&other).to_owned(),
         };
         let runs = health
@@ -319,10 +328,7 @@ impl SyncHealthView {
                 http_requests: r.http_requests,
                 throttled: r.throttled,
                 errors: r.errors,
-                duration: match (r.finished_at - r.started_at).num_milliseconds() {
-                    ms @ 0..1000 => format!("{ms} ms"),
-                    ms => format!("{:.1} s", ms as f64 / 1000.0),
-                },
+                duration: duration_text(r.finished_at - r.started_at),
             })
             .collect();
         let user_errors = health
@@ -346,7 +352,13 @@ impl SyncHealthView {
                 (e.problem, e.fix)
             }),
             failures: health.failures,
-            running_on: health.running_on,
+            overdue: health.running.as_ref().filter(|r| r.longer_than_usual).map(|r| {
+                let usual = r.usual.map_or_else(|| t.none.to_owned(), duration_text);
+                t.fill(t.sync_longer_than_usual, usual)
+            }),
+            running: health.running.map(|r| {
+                format!("{} · {}", r.instance, t.fill(t.sync_running_for, duration_text(r.elapsed)))
+            }),
             last_run_at: health.last_run_at,
             last_success_at: health.last_success_at,
             next_run_at: health.next_run_at,
@@ -355,5 +367,14 @@ impl SyncHealthView {
             connection_link: false,
             page,
         }
+    }
+}
+
+/// "850 ms", "4.2 s", "2 min 05 s".
+fn duration_text(d: chrono::Duration) -> String {
+    match d.num_milliseconds().max(0) {
+        ms @ 0..1000 => format!("{ms} ms"),
+        ms @ 1000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        ms => format!("{} min {:02} s", ms / 60_000, ms % 60_000 / 1000),
     }
 }

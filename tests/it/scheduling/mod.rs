@@ -1,6 +1,7 @@
 //! Calendars in, availability out: syncs, transitions, leases and presence, end to end
 //! against the Microsoft 365 simulator.
 
+mod cadence;
 mod leases;
 mod pages;
 mod presence;
