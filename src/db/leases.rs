@@ -137,9 +137,15 @@ pub async fn finish(
     Ok(result.rows_affected == 1)
 }
 
-/// Gives the lease back without a result (shutdown); the tenant is due again at once.
-pub async fn release(db: &impl ConnectionTrait, claim: Claim, instance: &str) -> Result<(), DbErr> {
+/// Gives the lease back without a result; the tenant is due again at `next_run_at`.
+pub async fn release(
+    db: &impl ConnectionTrait,
+    claim: Claim,
+    instance: &str,
+    next_run_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
     sync_state::Entity::update_many()
+        .col_expr(sync_state::Column::NextRunAt, Expr::value(next_run_at))
         .col_expr(sync_state::Column::LeaseOwner, Expr::value(Option::<String>::None))
         .col_expr(sync_state::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(sync_state::Column::RunningSince, Expr::value(Option::<DateTime<Utc>>::None))

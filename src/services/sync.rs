@@ -33,6 +33,8 @@ pub const BREAKER_AFTER: i32 = 5;
 /// The longest wait between a tenant's failed syncs, and so the breaker's cool-down: a
 /// tenant whose fault cleared is back within this.
 pub const LONGEST_BACKOFF: Duration = Duration::minutes(2);
+/// How soon a sync that failed on calbridge's own database is tried again (by any instance).
+const STORAGE_RETRY: Duration = Duration::seconds(5);
 /// How soon a tenant that needs its admin is tried again (consent may be granted in Entra
 /// without anyone telling calbridge).
 const ADMIN_RETRY: Duration = Duration::minutes(5);
@@ -162,7 +164,7 @@ pub async fn sign_off(state: &AppState, instance: &str) -> Result<()> {
 
 /// Gives a claim back unfinished (shutdown): the tenant is due again at once.
 pub async fn release(state: &AppState, claim: Claim, instance: &str) -> Result<()> {
-    Ok(leases::release(&state.db, claim, instance).await?)
+    Ok(leases::release(&state.db, claim, instance, state.clock.now()).await?)
 }
 
 /// Syncs one tenant now, outside the scheduler (`calbridge sync --once`). Refused while
@@ -312,7 +314,7 @@ pub async fn settle(state: &AppState, instance: &str, interrupted: &Interrupted)
         error: Some(error),
     };
     if interrupted.error.reason == FailureReason::StorageUnavailable {
-        leases::release(&state.db, claim, instance).await?;
+        leases::release(&state.db, claim, instance, state.clock.now() + STORAGE_RETRY).await?;
     } else {
         match conclude(state, claim, instance, started, &mut report, None, run_id).await {
             Err(e) if e.is_lease_lost() => {}

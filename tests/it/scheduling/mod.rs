@@ -3,6 +3,7 @@
 
 mod cadence;
 mod leases;
+mod outages;
 mod pages;
 mod presence;
 mod sync;

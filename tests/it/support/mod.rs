@@ -12,6 +12,7 @@
 
 pub mod graph;
 pub mod ids;
+pub mod outage;
 pub mod provider;
 pub mod scenario;
 pub mod smtp;
