@@ -45,7 +45,10 @@ impl MigrationTrait for Migration {
         manager.drop_table(Table::drop().table(SchedulerInstances::Table).to_owned()).await?;
         manager
             .alter_table(
-                Table::alter().table(SyncStates::Table).drop_column(SyncStates::RunningSince).to_owned(),
+                Table::alter()
+                    .table(SyncStates::Table)
+                    .drop_column(SyncStates::RunningSince)
+                    .to_owned(),
             )
             .await
     }

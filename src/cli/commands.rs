@@ -102,7 +102,8 @@ async fn opened(config: Config) -> Result<AppState, Failure> {
 }
 
 async fn close_databases() {
-    let pools = std::mem::take(&mut *OPENED.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let pools =
+        std::mem::take(&mut *OPENED.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     for pool in pools {
         if let Err(e) = pool.close().await {
             tracing::debug!(error = %e, "closing the database pool");
@@ -253,7 +254,8 @@ async fn serve() -> Result<(), Failure> {
     let state = opened(config).await?;
     let bind = state.config.bind;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let scheduler = Scheduler::start(state.clone(), SchedulerOptions::from_config(&state.config)).await?;
+    let scheduler =
+        Scheduler::start(state.clone(), SchedulerOptions::from_config(&state.config)).await?;
     let app = Application::start(state, bind, workers)?;
     tracing::info!(address = %app.addr(), instance = scheduler.instance(), "calbridge is running");
     println!("calbridge is listening on http://{}", app.addr());

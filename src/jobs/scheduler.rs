@@ -75,7 +75,6 @@ impl SchedulerOptions {
     }
 }
 
-
 /// `host-pid-random`: unique per process, readable in the sync health page.
 pub fn default_instance_name() -> String {
     let host = std::env::var("HOSTNAME")

@@ -185,7 +185,10 @@ pub fn history_entry(row: &availability::Model) -> availability_history::Model {
 /// When a stored row was last confirmed from the calendar. Unchanged rows are not rewritten
 /// by each sync, so a row without an error of its own was confirmed by the tenant's last
 /// successful sync (`confirmed`), even if its `observed_at` is older.
-pub(crate) fn last_confirmed(row: &availability::Model, confirmed: Option<DateTime<Utc>>) -> DateTime<Utc> {
+pub(crate) fn last_confirmed(
+    row: &availability::Model,
+    confirmed: Option<DateTime<Utc>>,
+) -> DateTime<Utc> {
     match (row.sync_error_code, confirmed) {
         (None, Some(confirmed)) => confirmed.max(row.observed_at),
         _ => row.observed_at,

@@ -100,7 +100,11 @@ pub struct RunningSync {
 }
 
 impl RunningSync {
-    fn of(s: &sync_state::Model, runs: &[crate::db::entities::sync_run::Model], now: DateTime<Utc>) -> Option<RunningSync> {
+    fn of(
+        s: &sync_state::Model,
+        runs: &[crate::db::entities::sync_run::Model],
+        now: DateTime<Utc>,
+    ) -> Option<RunningSync> {
         let instance = s.lease_owner.clone().filter(|_| s.lease_until.is_some_and(|u| u > now))?;
         let elapsed = s.running_since.map_or(chrono::Duration::zero(), |since| now - since);
         let mut durations: Vec<_> = runs.iter().map(|r| r.finished_at - r.started_at).collect();

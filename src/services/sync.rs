@@ -321,8 +321,11 @@ pub async fn settle(state: &AppState, instance: &str, interrupted: &Interrupted)
             other => return other,
         }
     }
-    sync_runs::record(&state.db, run_record(claim, instance, started, state.clock.now(), &report, run_id))
-        .await?;
+    sync_runs::record(
+        &state.db,
+        run_record(claim, instance, started, state.clock.now(), &report, run_id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -386,8 +389,7 @@ async fn conclude(
                 (interval * 2_i32.pow((failures - 1).clamp(0, 10) as u32)).min(LONGEST_BACKOFF);
             // Open: nothing runs until the cool-down ends, then one trial (the lease makes it
             // one); its failure opens the breaker again, its success closes it.
-            let breaker =
-                (!needs_admin && failures >= BREAKER_AFTER).then(|| finished + backoff);
+            let breaker = (!needs_admin && failures >= BREAKER_AFTER).then(|| finished + backoff);
             let mut next = if needs_admin { finished + ADMIN_RETRY } else { finished + backoff };
             if let Some(wait) = retry_after {
                 next = next.max(finished + wait);

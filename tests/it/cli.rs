@@ -305,3 +305,84 @@ async fn simulate_m365_serves_a_scenario_file_and_prints_its_address() {
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("--scenario"), "{}", missing.stderr);
 }
+
+/// Relays one PostgreSQL connection and reports whether the client ended it with the
+/// protocol's Terminate message (rather than just dropping the socket).
+async fn relay(client: tokio::net::TcpStream, upstream: String) -> bool {
+    use tokio::io::AsyncReadExt;
+    let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let back = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+    });
+    let mut tail = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match client_read.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                tail.extend_from_slice(&buf[..n]);
+                let keep = tail.len().saturating_sub(5);
+                tail.drain(..keep);
+                if server_write.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    back.abort();
+    tail == [b'X', 0, 0, 0, 4]
+}
+
+#[tokio::test]
+async fn the_command_line_closes_its_database_connections_before_it_exits() {
+    if crate::support::on_sqlite() {
+        crate::support::skip(
+            "the_command_line_closes_its_database_connections_before_it_exits",
+            "PostgreSQL only (set TEST_DATABASE_URL)",
+        );
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let mut url = url::Url::parse(&app.database_url()).unwrap();
+    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(listener.local_addr().unwrap().port())).unwrap();
+    // In the clear, so the relay can read how each connection ends.
+    url.query_pairs_mut().append_pair("sslmode", "disable");
+    let endings = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let recorder = endings.clone();
+    let proxy = tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (upstream, endings) = (upstream.clone(), recorder.clone());
+            tokio::spawn(async move {
+                let ended_properly = relay(client, upstream).await;
+                endings.lock().await.push(ended_properly);
+            });
+        }
+    });
+    for args in [&["tenant", "list"][..], &["migrate"][..]] {
+        let run = calbridge_with(
+            &app,
+            args,
+            None,
+            &[
+                ("DATABASE_URL", url.as_str()),
+                ("CALBRIDGE_MASTER_KEY", &app.master_key),
+                ("RUST_LOG", "warn"),
+            ],
+        )
+        .await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    proxy.abort();
+    let endings = endings.lock().await.clone();
+    assert!(!endings.is_empty(), "the commands went through the relay");
+    assert!(
+        endings.iter().all(|ended| *ended),
+        "connections dropped without Terminate: {endings:?}"
+    );
+}

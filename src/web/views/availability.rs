@@ -308,7 +308,11 @@ impl SyncHealthView {
         let t = page.t;
         let status_label = match health.status {
             SyncStatus::Paused(until) => {
-                format!("{}; {}", t.sync_breaker_open, t.fill(t.sync_next_trial, page.clock(&until)))
+                format!(
+                    "{}; {}",
+                    t.sync_breaker_open,
+                    t.fill(t.sync_next_trial, page.clock(&until))
+                )
             }
             other => page.sync_status(&other).to_owned(),
         };

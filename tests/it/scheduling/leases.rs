@@ -176,3 +176,58 @@ async fn a_second_sqlite_scheduler_refuses_to_start() {
     let third = calbridge::jobs::Scheduler::start(state, options("third")).await.unwrap();
     third.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_instance_claims_its_share_so_a_crash_stalls_only_that_share_for_one_lease() {
+    if crate::support::on_sqlite() {
+        crate::support::skip(
+            "each_instance_claims_its_share_so_a_crash_stalls_only_that_share_for_one_lease",
+            "PostgreSQL only (set TEST_DATABASE_URL)",
+        );
+        return;
+    }
+    use calbridge::db::entities::{sync_run, sync_state};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let world = World::new().await;
+    let mut customers = Vec::new();
+    for i in 0..6 {
+        let c = world.customer(&format!("T{i}"), &format!("t{i}.dk"), "free-busy").await;
+        world.person(&c, "anna", vec![]).await;
+        customers.push(c.id);
+    }
+    world.sim.set_latency(Duration::from_millis(1500));
+    // Nothing is due until both instances are up.
+    let due = world.state.clock.now() + chrono::Duration::seconds(2);
+    sync_state::Entity::update_many()
+        .col_expr(sync_state::Column::NextRunAt, sea_orm::sea_query::Expr::value(due))
+        .exec(&world.state.db)
+        .await
+        .unwrap();
+    let alpha = world.scheduler(options("alpha")).await.unwrap();
+    let beta = world.scheduler(options("beta")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2800)).await;
+    let (held_by_alpha, held_by_beta) = (alpha.syncing().await, beta.syncing().await);
+    assert_eq!((held_by_alpha.len(), held_by_beta.len()), (3, 3), "each holds its share");
+
+    // Alpha dies mid-sync: only its three wait, and for no longer than the lease.
+    let crashed = world.state.clock.now();
+    alpha.kill().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5 + 1 + 2);
+    for tenant in &held_by_alpha {
+        loop {
+            let taken_over = sync_run::Entity::find()
+                .filter(sync_run::Column::TenantId.eq(*tenant))
+                .filter(sync_run::Column::Instance.eq("beta"))
+                .filter(sync_run::Column::StartedAt.gt(crashed))
+                .one(&world.state.db)
+                .await
+                .unwrap();
+            if taken_over.is_some() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{tenant} not taken over in time");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    beta.shutdown().await;
+}

@@ -38,8 +38,7 @@ async fn eventually<F: std::future::Future<Output = bool>>(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sync_that_fails_on_storage_gives_its_lease_back_and_is_recorded_once_storage_answers()
-{
+async fn a_sync_that_fails_on_storage_gives_its_lease_back_and_is_recorded_once_storage_answers() {
     let world = World::new().await;
     let hansen = world.customer("Hansen", "hansen.dk", "free-busy").await;
     let anna = world.person(&hansen, "anna", vec![]).await;
@@ -86,7 +85,11 @@ async fn a_flip_and_its_history_entry_land_together_or_not_at_all() {
     let hansen = world.customer("Hansen", "hansen.dk", "full").await;
     let start = now() + chrono::Duration::minutes(10);
     let bo = world
-        .person(&hansen, "bo", vec![meeting("Tavlemøde", start, start + chrono::Duration::hours(1))])
+        .person(
+            &hansen,
+            "bo",
+            vec![meeting("Tavlemøde", start, start + chrono::Duration::hours(1))],
+        )
         .await;
     world.sync(&hansen).await;
     assert_eq!(world.row(bo).await.unwrap().next_change_at, Some(start));
@@ -130,7 +133,8 @@ async fn a_breaker_half_opens_after_a_short_cool_down_and_one_success_closes_it(
         world.sync(&hansen).await;
     }
     let clock = world.state.clock.clone();
-    let open_until = world.sync_state(&hansen).await.breaker_open_until.expect("the breaker opened");
+    let open_until =
+        world.sync_state(&hansen).await.breaker_open_until.expect("the breaker opened");
     assert!(open_until <= clock.now() + LONGEST_BACKOFF, "a short cool-down: {open_until}");
     let db = &world.state.db;
     let lease = chrono::Duration::seconds(30);

@@ -273,6 +273,7 @@ pub fn options(instance: &str) -> SchedulerOptions {
         instance: instance.into(),
         tick: Duration::from_secs(1),
         lease: chrono::Duration::seconds(5),
+        heartbeat: Duration::from_secs(1),
         transition_poll: Duration::from_millis(200),
         shutdown_grace: Duration::from_secs(2),
         sync_timeout: Duration::from_secs(20),
