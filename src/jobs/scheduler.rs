@@ -333,6 +333,7 @@ impl Inner {
                         changed = report.changed,
                         http_requests = report.http_requests,
                         ms = report.duration_ms,
+                        write_ms = report.write_ms,
                         "tenant synced"
                     );
                     None
@@ -359,7 +360,7 @@ impl Inner {
             }
         };
         if let Some(error) = failure {
-            let interrupted = Interrupted::new(claim, started, error);
+            let interrupted = Interrupted::new(claim, started, self.state.clock.now(), error);
             if let Err(e) = sync::settle(&self.state, instance, &interrupted).await {
                 tracing::warn!(tenant = %claim.tenant_id, error = format!("{e:#}"), "the sync's end is recorded once the database answers");
                 self.interrupted.lock().await.push(interrupted);

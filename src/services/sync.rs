@@ -90,13 +90,20 @@ pub struct Interrupted {
     pub claim: Claim,
     pub started: DateTime<Utc>,
     pub error: TenantError,
+    /// When it ended; the run is recorded as ending then, however late it is recorded.
+    ended: DateTime<Utc>,
     /// The run's id, fixed so that settling twice records it once.
     run_id: Uuid,
 }
 
 impl Interrupted {
-    pub fn new(claim: Claim, started: DateTime<Utc>, error: TenantError) -> Interrupted {
-        Interrupted { claim, started, error, run_id: Uuid::now_v7() }
+    pub fn new(
+        claim: Claim,
+        started: DateTime<Utc>,
+        ended: DateTime<Utc>,
+        error: TenantError,
+    ) -> Interrupted {
+        Interrupted { claim, started, error, ended, run_id: Uuid::now_v7() }
     }
 }
 
@@ -300,7 +307,7 @@ pub async fn run(ctx: SyncContext<'_>) -> Result<SyncReport> {
 /// again at once, on any instance), then the run is recorded without counting against the
 /// tenant.
 pub async fn settle(state: &AppState, instance: &str, interrupted: &Interrupted) -> Result<()> {
-    let Interrupted { claim, started, error, run_id } = interrupted.clone();
+    let Interrupted { claim, started, error, ended, run_id } = interrupted.clone();
     let mut report = SyncReport {
         tenant: claim.tenant_id,
         outcome: SyncOutcome::Failed,
@@ -309,7 +316,7 @@ pub async fn settle(state: &AppState, instance: &str, interrupted: &Interrupted)
         errors: 0,
         http_requests: 0,
         throttled: 0,
-        duration_ms: (state.clock.now() - started).num_milliseconds().max(0) as u64,
+        duration_ms: (ended - started).num_milliseconds().max(0) as u64,
         write_ms: 0,
         error: Some(error),
     };
@@ -323,7 +330,7 @@ pub async fn settle(state: &AppState, instance: &str, interrupted: &Interrupted)
     }
     sync_runs::record(
         &state.db,
-        run_record(claim, instance, started, state.clock.now(), &report, run_id),
+        run_record(claim, instance, started, ended, &report, run_id),
     )
     .await?;
     Ok(())
