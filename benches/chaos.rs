@@ -122,10 +122,9 @@ async fn sample(fleet: Arc<Fleet>, stop: Arc<AtomicBool>, regressions: Arc<Mutex
             let Ok(p) = presence::list(&fleet.state, scope).await else { continue };
             for e in p.entries {
                 let Some(observed) = e.observed_at else { continue };
-                if let Some(before) = last.insert((company.tenant, e.email.clone()), observed) {
-                    if observed < before {
-                        regressions.lock().await.push(format!("{}: {before} → {observed}", e.email));
-                    }
+                let before = last.insert((company.tenant, e.email.clone()), observed);
+                if let Some(before) = before.filter(|b| observed < *b) {
+                    regressions.lock().await.push(format!("{}: {before} → {observed}", e.email));
                 }
             }
         }
@@ -229,17 +228,14 @@ async fn main() -> anyhow::Result<()> {
 
     // Let every tenant catch up, then compare with the calendars away from any edge.
     tokio::time::sleep(Duration::from_secs((INTERVAL + LEASE + 5) as u64)).await;
-    let mut check_at = now();
-    loop {
-        let near_edge = (0..COMPANIES).flat_map(|c| edges(first, c, horizon)).any(|(e, _)| {
-            (e - check_at).num_milliseconds().abs() < 1_500
-                || (check_at - e).num_milliseconds().abs() < 1_500
-        });
-        if !near_edge {
-            break;
-        }
-        check_at += chrono::Duration::milliseconds(500);
-    }
+    // Edges pass every 3 s; half-way between two of them nothing is in flux.
+    let check_at = (0..COMPANIES)
+        .flat_map(|c| edges(first, c, horizon))
+        .map(|(at, _)| at)
+        .filter(|at| *at > now())
+        .min()
+        .unwrap()
+        + chrono::Duration::milliseconds(1_500);
     tokio::time::sleep((check_at - now()).to_std().unwrap_or_default()).await;
     let mut mismatches = Vec::new();
     let checked = now();
@@ -251,7 +247,12 @@ async fn main() -> anyhow::Result<()> {
         for e in p.entries {
             let busy = e.state.as_str() == "busy";
             if busy != expected_busy {
-                mismatches.push(format!("{}: {} (expected {})", e.email, e.state, if expected_busy { "busy" } else { "free" }));
+                mismatches.push(format!(
+                    "{}: {} (expected {})",
+                    e.email,
+                    e.state,
+                    if expected_busy { "busy" } else { "free" }
+                ));
             }
         }
     }
@@ -259,7 +260,9 @@ async fn main() -> anyhow::Result<()> {
     let _ = sampler.await;
     let rss: Vec<(String, u64, u64)> = instances
         .iter()
-        .filter_map(|i| i.pid().map(|p| (i.name.clone(), status_kb(p, "VmRSS:"), status_kb(p, "VmHWM:"))))
+        .filter_map(|i| {
+            i.pid().map(|p| (i.name.clone(), status_kb(p, "VmRSS:"), status_kb(p, "VmHWM:")))
+        })
         .collect();
     for instance in &mut instances {
         instance.stop().await;
@@ -283,10 +286,16 @@ async fn main() -> anyhow::Result<()> {
     for (tenant, runs) in &by_tenant {
         for pair in runs.windows(2) {
             if pair[0].finished_at > pair[1].started_at {
-                overlaps.push(format!("{tenant}: {} until {} overlaps {} from {}", pair[0].instance, pair[0].finished_at, pair[1].instance, pair[1].started_at));
+                overlaps.push(format!(
+                    "{tenant}: {} until {} overlaps {} from {}",
+                    pair[0].instance, pair[0].finished_at, pair[1].instance, pair[1].started_at
+                ));
             }
             if pair[1].fencing_token <= pair[0].fencing_token {
-                token_order.push(format!("{tenant}: token {} after {}", pair[1].fencing_token, pair[0].fencing_token));
+                token_order.push(format!(
+                    "{tenant}: token {} after {}",
+                    pair[1].fencing_token, pair[0].fencing_token
+                ));
             }
             gaps.push((pair[1].started_at - pair[0].started_at).num_milliseconds() as f64 / 1000.0);
         }
@@ -309,12 +318,14 @@ async fn main() -> anyhow::Result<()> {
         .order_by_asc(availability_history::Column::At)
         .all(db)
         .await?;
-    let first_synced = by_tenant.values().filter_map(|r| r.first().map(|r| r.finished_at)).max().unwrap_or(began);
+    let first_synced =
+        by_tenant.values().filter_map(|r| r.first().map(|r| r.finished_at)).max().unwrap_or(began);
     let mut by_user: HashMap<Uuid, Vec<&availability_history::Model>> = HashMap::new();
     for h in &history {
         by_user.entry(h.user_id).or_default().push(h);
     }
-    let (mut edges_checked, mut missing, mut duplicates, mut wrong) = (0usize, 0usize, 0usize, 0usize);
+    let (mut edges_checked, mut missing, mut duplicates, mut wrong) =
+        (0usize, 0usize, 0usize, 0usize);
     let mut lateness = Vec::new();
     for (user, tenant) in &users {
         let company = company_of[tenant];
@@ -341,27 +352,66 @@ async fn main() -> anyhow::Result<()> {
     }
     let regressions = regressions.lock().await.clone();
 
-    println!("\n== chaos: {} s, {} kills, PostgreSQL restart: {}", (chaos_ended - began).num_seconds(), kills.len(),
-        postgres_restart.as_ref().map_or("none".to_owned(), |(at, took)| format!("at {} ({took:?})", at.format("%H:%M:%S"))));
+    println!(
+        "\n== chaos: {} s, {} kills, PostgreSQL restart: {}",
+        (chaos_ended - began).num_seconds(),
+        kills.len(),
+        postgres_restart.as_ref().map_or("none".to_owned(), |(at, took)| format!(
+            "at {} ({took:?})",
+            at.format("%H:%M:%S")
+        ))
+    );
     let by_kind = |k: &str| kills.iter().filter(|(_, how, _)| *how == k).count();
-    println!("kills                 {} at random, {} mid-sync, {} at a meeting edge", by_kind("at random"), by_kind("mid-sync"), by_kind("at a meeting edge"));
-    println!("syncs recorded        {} ({} per instance: {:?})", runs.len(), INSTANCES.len(), per_instance);
-    println!("start-to-start gaps   median {median_gap:.1} s, max {max_gap:.1} s; {beyond_goal} beyond the goal of {goal:.0} s");
+    println!(
+        "kills                 {} at random, {} mid-sync, {} at a meeting edge",
+        by_kind("at random"),
+        by_kind("mid-sync"),
+        by_kind("at a meeting edge")
+    );
+    println!(
+        "syncs recorded        {} ({} per instance: {:?})",
+        runs.len(),
+        INSTANCES.len(),
+        per_instance
+    );
+    println!(
+        "start-to-start gaps   median {median_gap:.1} s, max {max_gap:.1} s; {beyond_goal} beyond the goal of {goal:.0} s"
+    );
     println!("overlapping syncs     {}", overlaps.len());
     println!("fencing out of order  {}", token_order.len());
-    println!("history               {edges_checked} edges: {missing} missing, {duplicates} duplicated, {wrong} wrong state");
-    println!("flip lateness         p50 {:.2} s, p99 {:.2} s, max {:.2} s", percentile(&mut lateness.clone(), 50.0), percentile(&mut lateness.clone(), 99.0), lateness.iter().copied().fold(0.0, f64::max));
+    println!(
+        "history               {edges_checked} edges: {missing} missing, {duplicates} duplicated, {wrong} wrong state"
+    );
+    println!(
+        "flip lateness         p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        percentile(&mut lateness.clone(), 50.0) * 1000.0,
+        percentile(&mut lateness.clone(), 99.0) * 1000.0,
+        lateness.iter().copied().fold(0.0, f64::max) * 1000.0
+    );
     println!("observed_at           {} regressions", regressions.len());
-    println!("state vs calendars    {} mismatches of {} users at {}", mismatches.len(), users.len(), checked.format("%H:%M:%S%.3f"));
+    println!(
+        "state vs calendars    {} mismatches of {} users at {}",
+        mismatches.len(),
+        users.len(),
+        checked.format("%H:%M:%S%.3f")
+    );
     for (name, rss, hwm) in &rss {
         println!("memory                {name}: {} MiB now, {} MiB peak", rss / 1024, hwm / 1024);
     }
     println!("took                  {:.0} s in all", (ended - began).num_seconds());
 
     let mut failed = Vec::new();
-    for (what, problems) in [("overlapping syncs", &overlaps), ("fencing order", &token_order), ("observed_at", &regressions), ("state", &mismatches)] {
+    for (what, problems) in [
+        ("overlapping syncs", &overlaps),
+        ("fencing order", &token_order),
+        ("observed_at", &regressions),
+        ("state", &mismatches),
+    ] {
         if !problems.is_empty() {
-            failed.push(format!("{what}: {}", problems.iter().take(5).cloned().collect::<Vec<_>>().join("; ")));
+            failed.push(format!(
+                "{what}: {}",
+                problems.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+            ));
         }
     }
     if beyond_goal > 0 {

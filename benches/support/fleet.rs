@@ -86,14 +86,16 @@ impl Fleet {
     ) -> anyhow::Result<Fleet> {
         let dir = tempfile::tempdir()?;
         let db_name = format!("calbridge_fleet_{}", Uuid::new_v4().simple());
-        let admin = sea_orm::Database::connect(admin_url).await.context("connecting to PostgreSQL")?;
+        let admin =
+            sea_orm::Database::connect(admin_url).await.context("connecting to PostgreSQL")?;
         admin.execute_unprepared(&format!("CREATE DATABASE \"{db_name}\"")).await?;
         admin.close().await?;
         let mut url = url::Url::parse(admin_url)?;
         url.set_path(&format!("/{db_name}"));
         let database_url = url.to_string();
 
-        let ids: Vec<(Uuid, Uuid)> = (0..companies).map(|_| (Uuid::new_v4(), Uuid::new_v4())).collect();
+        let ids: Vec<(Uuid, Uuid)> =
+            (0..companies).map(|_| (Uuid::new_v4(), Uuid::new_v4())).collect();
         let scenario = dir.path().join("fleet.toml");
         let mut file = std::io::BufWriter::new(std::fs::File::create(&scenario)?);
         writeln!(file, "[simulator]\nlatency_ms = {latency_ms}\nrequest_budget = 100000000\n")?;
@@ -103,7 +105,10 @@ impl Fleet {
                 "[[tenants]]\nname = \"Fleet {c}\"\ndirectory_id = \"{directory}\"\ndomains = [\"t{c}.fleet.dk\"]\nclient_id = \"{client}\"\nclient_secret = \"fleet~{c}\"\nrole = \"Calendars.Read\"\n"
             )?;
             for u in 0..users {
-                writeln!(file, "[[tenants.mailboxes]]\nupn = \"u{u}@t{c}.fleet.dk\"\ntime_zone = \"UTC\"")?;
+                writeln!(
+                    file,
+                    "[[tenants.mailboxes]]\nupn = \"u{u}@t{c}.fleet.dk\"\ntime_zone = \"UTC\""
+                )?;
                 for m in meetings(c, u) {
                     writeln!(
                         file,
@@ -182,7 +187,9 @@ impl Fleet {
                 created_at: Set(at),
                 updated_at: Set(at),
             });
-            directory_user::Entity::insert_many(users).exec_without_returning(&self.state.db).await?;
+            directory_user::Entity::insert_many(users)
+                .exec_without_returning(&self.state.db)
+                .await?;
             let graph = GraphInput {
                 directory_id: directory.to_string(),
                 client_id: client.to_string(),
@@ -227,7 +234,10 @@ impl Fleet {
         self.state.db.clone().close().await?;
         let admin = sea_orm::Database::connect(&self.admin_url).await?;
         admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.db_name))
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.db_name
+            ))
             .await?;
         admin.close().await?;
         Ok(())

@@ -146,6 +146,24 @@ pub async fn for_tenant(
         .await
 }
 
+/// The rows of these users, locked until the caller's transaction ends on PostgreSQL (SQLite
+/// serialises writers anyway).
+pub async fn locked(
+    db: &impl ConnectionTrait,
+    users: &[Uuid],
+) -> Result<Vec<availability::Model>, DbErr> {
+    let mut rows = Vec::with_capacity(users.len());
+    for chunk in users.chunks(CHUNK) {
+        let mut query = availability::Entity::find()
+            .filter(availability::Column::UserId.is_in(chunk.iter().copied()));
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            query = query.lock(sea_orm::sea_query::LockType::Update);
+        }
+        rows.extend(query.all(db).await?);
+    }
+    Ok(rows)
+}
+
 /// Rows whose state changes at or before `now`, earliest first. On PostgreSQL the rows are
 /// locked (skipping rows another instance is handling) until the caller's transaction ends.
 pub async fn due(

@@ -15,10 +15,12 @@ use super::availability::{
 };
 use super::provider_registry::ConnectionProblem;
 use super::{AppState, Error, Result, TenantScope, rules};
+use crate::availability::AvailabilityRules;
 use crate::db::entities::{availability, sync_run};
 pub use crate::db::leases::Claim;
 use crate::db::leases::{self, Finish};
 use crate::db::{availability as stored, directory, instances, sync_runs, tenants};
+use crate::domain::calendar::CalendarItem;
 use crate::domain::{Email, ErrorCode, FailureReason, Locale, SyncOutcome};
 use crate::i18n::messages;
 use crate::providers::{ProviderError, TimeWindow};
@@ -235,57 +237,19 @@ pub async fn run(ctx: SyncContext<'_>) -> Result<SyncReport> {
                 report.error = Some(TenantError::new(e.reason(), e.to_string()));
             }
             Ok(calendars) => {
-                let now = clock.now();
-                let by_email: HashMap<String, _> =
-                    calendars.into_iter().map(|c| (c.mailbox.key(), c.result)).collect();
-                let existing: HashMap<Uuid, availability::Model> =
-                    stored::for_tenant(&state.db, scope)
-                        .await?
-                        .into_iter()
-                        .map(|r| (r.user_id, r))
-                        .collect();
-                let mut rows = Vec::new();
-                for user in &users {
-                    let Some(result) = by_email.get(&user.email_key) else { continue };
-                    report.users_read += 1;
-                    let old = existing.get(&user.id);
-                    let row = match result {
-                        Ok(items) => {
-                            row_from_items(tenant.id, user.id, &rules, items.clone(), now, started)
-                        }
-                        Err(e) => {
-                            report.errors += 1;
-                            match (e.is_transient(), old) {
-                                // A passing hiccup: keep what we knew, say why it is stale.
-                                (true, Some(old)) => {
-                                    let error = user_error(e);
-                                    availability::Model {
-                                        sync_error_code: Some(error.code),
-                                        sync_error_message: Some(error.message),
-                                        observed_at: last_confirmed(old, confirmed),
-                                        ..old.clone()
-                                    }
-                                }
-                                _ => {
-                                    row_from_error(tenant.id, user.id, user_error(e), now, started)
-                                }
-                            }
-                        }
-                    };
-                    if old.is_none_or(|old| differs(old, &row)) {
-                        rows.push(row);
-                    }
-                }
-                let history: Vec<_> = rows
+                let by_key: HashMap<String, &CalendarResult> =
+                    calendars.iter().map(|c| (c.mailbox.key(), &c.result)).collect();
+                let read: Vec<(Uuid, &CalendarResult)> = users
                     .iter()
-                    .filter(|r| visibly_differs(existing.get(&r.user_id), r))
-                    .map(history_entry)
+                    .filter_map(|u| by_key.get(&u.email_key).map(|r| (u.id, *r)))
                     .collect();
-                report.changed = rows.len();
-                if !rows.is_empty() {
-                    let writing = Instant::now();
-                    write_fenced(state, claim, instance, clock.now() + lease, &rows, history)
-                        .await?;
+                report.users_read = read.len();
+                report.errors = read.iter().filter(|(_, r)| r.is_err()).count();
+                let reading = Reading { tenant: tenant.id, rules: &rules, started, confirmed };
+                let writing = Instant::now();
+                report.changed =
+                    write_fenced(state, claim, instance, lease, &reading, &read).await?;
+                if report.changed > 0 {
                     report.write_ms = writing.elapsed().as_millis() as u64;
                 }
                 if report.errors > 0 {
@@ -328,11 +292,8 @@ pub async fn settle(state: &AppState, instance: &str, interrupted: &Interrupted)
             other => return other,
         }
     }
-    sync_runs::record(
-        &state.db,
-        run_record(claim, instance, started, ended, &report, run_id),
-    )
-    .await?;
+    sync_runs::record(&state.db, run_record(claim, instance, started, ended, &report, run_id))
+        .await?;
     Ok(())
 }
 
@@ -425,22 +386,97 @@ async fn conclude(
     Ok(())
 }
 
-/// Writes changed rows and history in one transaction that first proves (and extends) the
-/// lease: if another instance claimed the tenant meanwhile, nothing is written.
+type CalendarResult = std::result::Result<Vec<CalendarItem>, ProviderError>;
+
+/// What one read of a tenant's calendars says, turned into a user's row against whatever is
+/// stored for them.
+struct Reading<'a> {
+    tenant: Uuid,
+    rules: &'a AvailabilityRules,
+    started: DateTime<Utc>,
+    /// The tenant's last successful sync before this one.
+    confirmed: Option<DateTime<Utc>>,
+}
+
+impl Reading<'_> {
+    fn row(
+        &self,
+        user: Uuid,
+        result: &CalendarResult,
+        old: Option<&availability::Model>,
+        now: DateTime<Utc>,
+    ) -> availability::Model {
+        match (result, old) {
+            (Ok(items), _) => {
+                row_from_items(self.tenant, user, self.rules, items.clone(), now, self.started)
+            }
+            // A passing hiccup: keep what we knew, say why it is stale.
+            (Err(e), Some(old)) if e.is_transient() => {
+                let error = user_error(e);
+                availability::Model {
+                    sync_error_code: Some(error.code),
+                    sync_error_message: Some(error.message),
+                    observed_at: last_confirmed(old, self.confirmed),
+                    ..old.clone()
+                }
+            }
+            (Err(e), _) => row_from_error(self.tenant, user, user_error(e), now, self.started),
+        }
+    }
+}
+
+/// Writes what changed, with its history, in one transaction that first proves (and extends)
+/// the lease: if another instance claimed the tenant meanwhile, nothing is written. Returns
+/// how many rows were written.
+///
+/// The read took time, and a meeting may have started meanwhile (and been flipped by the
+/// transition timer). So the users whose rows look changed are compared again, inside the
+/// transaction, with what is stored then (locked on PostgreSQL; SQLite's write lock is taken
+/// by the lease update), evaluated at that moment: nothing stale is written and no change is
+/// recorded twice.
 async fn write_fenced(
     state: &AppState,
     claim: Claim,
     instance: &str,
-    lease_until: DateTime<Utc>,
-    rows: &[availability::Model],
-    history: Vec<crate::db::entities::availability_history::Model>,
-) -> Result<()> {
+    lease: Duration,
+    reading: &Reading<'_>,
+    read: &[(Uuid, &CalendarResult)],
+) -> Result<usize> {
+    let scope = TenantScope::new(claim.tenant_id);
+    let snapshot: HashMap<Uuid, availability::Model> =
+        stored::for_tenant(&state.db, scope).await?.into_iter().map(|r| (r.user_id, r)).collect();
+    let now = state.clock.now();
+    let candidates: Vec<(Uuid, &CalendarResult)> = read
+        .iter()
+        .filter(|(user, result)| {
+            let old = snapshot.get(user);
+            old.is_none_or(|old| differs(old, &reading.row(*user, result, Some(old), now)))
+        })
+        .copied()
+        .collect();
+    if candidates.is_empty() {
+        return Ok(0);
+    }
     let txn = state.db.begin().await?;
-    if !leases::renew(&txn, claim, instance, lease_until).await? {
+    if !leases::renew(&txn, claim, instance, state.clock.now() + lease).await? {
         return Err(anyhow::Error::new(LeaseLost(claim.tenant_id)).into());
     }
-    stored::upsert(&txn, rows, stored::Guard::NotOlder).await?;
+    let ids: Vec<Uuid> = candidates.iter().map(|(user, _)| *user).collect();
+    let current: HashMap<Uuid, availability::Model> =
+        stored::locked(&txn, &ids).await?.into_iter().map(|r| (r.user_id, r)).collect();
+    let now = state.clock.now();
+    let rows: Vec<availability::Model> = candidates
+        .iter()
+        .map(|(user, result)| reading.row(*user, result, current.get(user), now))
+        .filter(|row| current.get(&row.user_id).is_none_or(|old| differs(old, row)))
+        .collect();
+    let history: Vec<_> = rows
+        .iter()
+        .filter(|r| visibly_differs(current.get(&r.user_id), r))
+        .map(history_entry)
+        .collect();
+    stored::upsert(&txn, &rows, stored::Guard::NotOlder).await?;
     stored::append_history(&txn, history).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(rows.len())
 }

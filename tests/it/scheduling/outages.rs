@@ -269,3 +269,71 @@ async fn a_sync_past_its_deadline_is_recorded_as_a_timeout_of_the_tenant() {
     assert_eq!(runs[0].outcome.as_str(), "failed");
     assert!(runs[0].error_message.as_deref().unwrap().contains("longer than 2 s"), "{runs:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_whose_write_straddles_a_meeting_edge_records_the_flip_once() {
+    if crate::support::on_sqlite() {
+        // The slow write is staged with a PostgreSQL trigger; SQLite serialises the writers.
+        crate::support::skip(
+            "a_sync_whose_write_straddles_a_meeting_edge_records_the_flip_once",
+            "PostgreSQL only (set TEST_DATABASE_URL)",
+        );
+        return;
+    }
+    use sea_orm::ConnectionTrait;
+    let world = World::new().await;
+    let hansen = world.customer("Hansen", "hansen.dk", "full").await;
+    let start = now() + chrono::Duration::seconds(4);
+    let bo = world
+        .person(
+            &hansen,
+            "bo",
+            vec![meeting("Tavlemøde", start, start + chrono::Duration::hours(1))],
+        )
+        .await;
+    world.sync(&hansen).await;
+    // Something else changes in the calendar, so the next sync has a row to write.
+    let tomorrow = start + chrono::Duration::days(1);
+    world
+        .sim
+        .add_event(
+            "bo@hansen.dk",
+            &meeting("I morgen", tomorrow, tomorrow + chrono::Duration::hours(1)),
+        )
+        .unwrap();
+    let db = &world.state.db;
+    let lease = chrono::Duration::minutes(5);
+    let claimed = world.state.clock.now();
+    let claim =
+        leases::claim_now(db, hansen.id, "slow", claimed, claimed + lease).await.unwrap().unwrap();
+    // From now on the sync's write waits 2 s on its lease before it touches any row.
+    db.execute_unprepared(
+        "CREATE FUNCTION slow_lease() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(2); \
+         RETURN NEW; END $$ LANGUAGE plpgsql; \
+         CREATE TRIGGER slow_lease BEFORE UPDATE ON sync_states FOR EACH ROW \
+         EXECUTE FUNCTION slow_lease()",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep((start - now() - chrono::Duration::seconds(1)).to_std().unwrap()).await;
+    let state = world.state.clone();
+    let sync = tokio::spawn(async move {
+        sync::run(SyncContext { state: &state, claim, instance: "slow", lease }).await
+    });
+    // The meeting starts while the sync's write waits; the timer flips Bo.
+    tokio::time::sleep((start - now() + chrono::Duration::milliseconds(200)).to_std().unwrap())
+        .await;
+    assert_eq!(transitions::run_due(&world.state, world.state.clock.now()).await.unwrap(), 1);
+    sync.await.unwrap().unwrap();
+    transitions::run_due(&world.state, world.state.clock.now()).await.unwrap();
+
+    assert_eq!(world.row(bo).await.unwrap().state.as_str(), "busy");
+    let history = availability_history::Entity::find()
+        .filter(availability_history::Column::UserId.eq(bo))
+        .order_by_asc(availability_history::Column::At)
+        .all(db)
+        .await
+        .unwrap();
+    let states: Vec<&str> = history.iter().map(|h| h.state.as_str()).collect();
+    assert_eq!(states, ["free", "busy"], "one entry per change: {history:#?}");
+}
