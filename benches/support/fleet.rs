@@ -228,6 +228,10 @@ impl Fleet {
         Ok(Instance { name: name.to_owned(), child, log })
     }
 
+    pub fn simulator_pid(&self) -> Option<u32> {
+        self.simulator.id()
+    }
+
     /// Stops the simulator and drops the database.
     pub async fn finish(mut self) -> anyhow::Result<()> {
         let _ = self.simulator.start_kill();
@@ -279,6 +283,21 @@ pub fn cpu_time(pid: u32) -> Duration {
     let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
         + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
     Duration::from_millis(ticks * 10)
+}
+
+/// CPU time of every PostgreSQL server process on this machine.
+pub fn postgres_cpu_time() -> Duration {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(cpu_time)
+        .sum()
 }
 
 /// A field of `/proc/PID/status` in kB (`VmRSS:`, `VmHWM:`).
