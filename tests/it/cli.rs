@@ -337,11 +337,9 @@ async fn relay(client: tokio::net::TcpStream, upstream: String) -> bool {
 
 #[tokio::test]
 async fn the_command_line_closes_its_database_connections_before_it_exits() {
-    if crate::support::on_sqlite() {
-        crate::support::skip(
-            "the_command_line_closes_its_database_connections_before_it_exits",
-            "PostgreSQL only (set TEST_DATABASE_URL)",
-        );
+    if crate::support::postgres_only(
+        "the_command_line_closes_its_database_connections_before_it_exits",
+    ) {
         return;
     }
     let app = TestApp::spawn().await;

@@ -179,11 +179,9 @@ async fn a_second_sqlite_scheduler_refuses_to_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_instance_claims_its_share_so_a_crash_stalls_only_that_share_for_one_lease() {
-    if crate::support::on_sqlite() {
-        crate::support::skip(
-            "each_instance_claims_its_share_so_a_crash_stalls_only_that_share_for_one_lease",
-            "PostgreSQL only (set TEST_DATABASE_URL)",
-        );
+    if crate::support::postgres_only(
+        "each_instance_claims_its_share_so_a_crash_stalls_only_that_share_for_one_lease",
+    ) {
         return;
     }
     use calbridge::db::entities::{sync_run, sync_state};

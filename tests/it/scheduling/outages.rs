@@ -24,6 +24,28 @@ async fn runs(world: &World, customer: &Customer) -> Vec<sync_run::Model> {
         .unwrap()
 }
 
+/// Hansen with Bo, whose board meeting starts at `start`, synced once.
+async fn bo_meets_at(
+    world: &World,
+    start: chrono::DateTime<chrono::Utc>,
+) -> (Customer, uuid::Uuid) {
+    let hansen = world.customer("Hansen", "hansen.dk", "full").await;
+    let meeting = meeting("Tavlemøde", start, start + chrono::Duration::hours(1));
+    let bo = world.person(&hansen, "bo", vec![meeting]).await;
+    world.sync(&hansen).await;
+    (hansen, bo)
+}
+
+/// A user's availability history, oldest first.
+async fn history(world: &World, user: uuid::Uuid) -> Vec<availability_history::Model> {
+    availability_history::Entity::find()
+        .filter(availability_history::Column::UserId.eq(user))
+        .order_by_asc(availability_history::Column::At)
+        .all(&world.state.db)
+        .await
+        .unwrap()
+}
+
 /// Waits up to `secs` for `done`, polling.
 async fn eventually<F: std::future::Future<Output = bool>>(
     secs: u64,
@@ -82,37 +104,22 @@ async fn a_sync_that_fails_on_storage_gives_its_lease_back_and_is_recorded_once_
 #[tokio::test]
 async fn a_flip_and_its_history_entry_land_together_or_not_at_all() {
     let world = World::new().await;
-    let hansen = world.customer("Hansen", "hansen.dk", "full").await;
     let start = now() + chrono::Duration::minutes(10);
-    let bo = world
-        .person(
-            &hansen,
-            "bo",
-            vec![meeting("Tavlemøde", start, start + chrono::Duration::hours(1))],
-        )
-        .await;
-    world.sync(&hansen).await;
+    let (_, bo) = bo_meets_at(&world, start).await;
     assert_eq!(world.row(bo).await.unwrap().next_change_at, Some(start));
-    let history = || async {
-        availability_history::Entity::find()
-            .filter(availability_history::Column::UserId.eq(bo))
-            .all(&world.state.db)
-            .await
-            .unwrap()
-    };
-    assert_eq!(history().await.len(), 1);
+    assert_eq!(history(&world, bo).await.len(), 1);
 
     // The history cannot be written when the meeting starts: the flip waits for it.
     let outage = Outage::begin(&world.state.db, &["availability_history"]).await;
     let after = start + chrono::Duration::seconds(1);
     assert!(transitions::run_due(&world.state, after).await.is_err());
     assert_eq!(world.row(bo).await.unwrap().state.as_str(), "free");
-    assert_eq!(history().await.len(), 1);
+    assert_eq!(history(&world, bo).await.len(), 1);
 
     outage.end().await;
     assert_eq!(transitions::run_due(&world.state, after).await.unwrap(), 1);
     assert_eq!(world.row(bo).await.unwrap().state.as_str(), "busy");
-    let history = history().await;
+    let history = history(&world, bo).await;
     assert_eq!(history.len(), 2, "{history:#?}");
     assert!(history.iter().any(|h| h.state.as_str() == "busy"));
 }
@@ -272,26 +279,16 @@ async fn a_sync_past_its_deadline_is_recorded_as_a_timeout_of_the_tenant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_whose_write_straddles_a_meeting_edge_records_the_flip_once() {
-    if crate::support::on_sqlite() {
-        // The slow write is staged with a PostgreSQL trigger; SQLite serialises the writers.
-        crate::support::skip(
-            "a_sync_whose_write_straddles_a_meeting_edge_records_the_flip_once",
-            "PostgreSQL only (set TEST_DATABASE_URL)",
-        );
+    // The slow write is staged with a PostgreSQL trigger; SQLite serialises the writers.
+    if crate::support::postgres_only(
+        "a_sync_whose_write_straddles_a_meeting_edge_records_the_flip_once",
+    ) {
         return;
     }
     use sea_orm::ConnectionTrait;
     let world = World::new().await;
-    let hansen = world.customer("Hansen", "hansen.dk", "full").await;
     let start = now() + chrono::Duration::seconds(4);
-    let bo = world
-        .person(
-            &hansen,
-            "bo",
-            vec![meeting("Tavlemøde", start, start + chrono::Duration::hours(1))],
-        )
-        .await;
-    world.sync(&hansen).await;
+    let (hansen, bo) = bo_meets_at(&world, start).await;
     // Something else changes in the calendar, so the next sync has a row to write.
     let tomorrow = start + chrono::Duration::days(1);
     world
@@ -328,12 +325,7 @@ async fn a_sync_whose_write_straddles_a_meeting_edge_records_the_flip_once() {
     transitions::run_due(&world.state, world.state.clock.now()).await.unwrap();
 
     assert_eq!(world.row(bo).await.unwrap().state.as_str(), "busy");
-    let history = availability_history::Entity::find()
-        .filter(availability_history::Column::UserId.eq(bo))
-        .order_by_asc(availability_history::Column::At)
-        .all(db)
-        .await
-        .unwrap();
+    let history = history(&world, bo).await;
     let states: Vec<&str> = history.iter().map(|h| h.state.as_str()).collect();
     assert_eq!(states, ["free", "busy"], "one entry per change: {history:#?}");
 }

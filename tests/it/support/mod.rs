@@ -205,6 +205,16 @@ pub fn skip(test: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
+/// True (and says the test was skipped) when the tests run on SQLite: for tests of what only
+/// PostgreSQL does, such as several instances on one database.
+pub fn postgres_only(test: &str) -> bool {
+    let skipped = on_sqlite();
+    if skipped {
+        skip(test, "PostgreSQL only (set TEST_DATABASE_URL)");
+    }
+    skipped
+}
+
 /// Whether the tests run on SQLite (no `TEST_DATABASE_URL`).
 pub fn on_sqlite() -> bool {
     std::env::var("TEST_DATABASE_URL").map_or(true, |v| v.is_empty())
