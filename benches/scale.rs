@@ -96,7 +96,7 @@ async fn run(admin: &str, args: &Args, instances: usize, detail: &str) -> anyhow
     let window = Duration::from_secs_f64(args.minutes * 60.0);
     // Far enough ahead for seeding and the first cycle; checked below.
     let seeding = Instant::now();
-    let flip_after = chrono::Duration::seconds(((mailboxes / 250) as i64).max(60))
+    let flip_after = chrono::Duration::seconds(((mailboxes / 1_000) as i64).max(30) + INTERVAL / 2)
         + chrono::Duration::from_std(window / 2)?;
     let flip_at = whole(now()) + flip_after;
     let fleet = Fleet::start(admin, args.companies, args.users, detail, LATENCY_MS, |_, u| {

@@ -30,6 +30,25 @@ fn statement(backend: DatabaseBackend, sql: &str, values: Vec<sea_orm::Value>) -
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// The tenants due at `$1` (with tenant state `$2`, active): with a calendar connection,
+/// breaker closed, not leased.
+const DUE: &str = "FROM sync_states s \
+    JOIN tenants t ON t.id = s.tenant_id \
+    JOIN provider_configs p ON p.tenant_id = s.tenant_id \
+    WHERE s.next_run_at <= $1 \
+      AND (s.lease_until IS NULL OR s.lease_until < $1) \
+      AND (s.breaker_open_until IS NULL OR s.breaker_open_until <= $1) \
+      AND t.state = $2";
+
+/// How many tenants are due at `now`.
+pub async fn due_count(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = format!("SELECT COUNT(*) AS n {DUE}");
+    let values = vec![now.into(), TenantState::Active.into()];
+    let row = db.query_one_raw(statement(backend, &sql, values)).await?;
+    Ok(row.map_or(Ok(0), |r| r.try_get::<i64>("", "n"))?.max(0) as u64)
+}
+
 /// Claims up to `limit` due tenants (active, with a calendar connection, breaker closed, not
 /// leased by anyone else) for `lease` from `now`.
 pub async fn claim_due(
@@ -43,25 +62,19 @@ pub async fn claim_due(
     let lock =
         if backend == DatabaseBackend::Postgres { "FOR UPDATE OF s SKIP LOCKED" } else { "" };
     let sql = format!(
-        "UPDATE sync_states SET lease_owner = $1, lease_until = $2, fencing_token = fencing_token + 1, \
-           running_since = $3 \
+        "UPDATE sync_states SET lease_owner = $3, lease_until = $4, fencing_token = fencing_token + 1, \
+           running_since = $1 \
          WHERE tenant_id IN ( \
-           SELECT s.tenant_id FROM sync_states s \
-           JOIN tenants t ON t.id = s.tenant_id \
-           JOIN provider_configs p ON p.tenant_id = s.tenant_id \
-           WHERE s.next_run_at <= $3 \
-             AND (s.lease_until IS NULL OR s.lease_until < $3) \
-             AND (s.breaker_open_until IS NULL OR s.breaker_open_until <= $3) \
-             AND t.state = $4 \
+           SELECT s.tenant_id {DUE} \
            ORDER BY s.next_run_at \
            LIMIT $5 {lock}) \
          RETURNING tenant_id, fencing_token"
     );
     let values = vec![
-        instance.into(),
-        lease_until.into(),
         now.into(),
         TenantState::Active.into(),
+        instance.into(),
+        lease_until.into(),
         (limit as i64).into(),
     ];
     let rows = db.query_all_raw(statement(backend, &sql, values)).await?;

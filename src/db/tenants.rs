@@ -92,6 +92,14 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<tenant::
     tenant::Entity::find_by_id(id).one(db).await
 }
 
+/// These tenants, in one query.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<tenant::Model>, DbErr> {
+    tenant::Entity::find().filter(tenant::Column::Id.is_in(ids)).all(db).await
+}
+
 /// The tenant the scope belongs to; it exists as long as the scope's account does.
 pub async fn get(db: &impl ConnectionTrait, scope: TenantScope) -> Result<tenant::Model, DbErr> {
     tenant::Entity::find_by_id(scope.tenant_id())

@@ -96,6 +96,8 @@ struct Inner {
     ticking: Mutex<()>,
     /// How many tenants this instance may hold at once: its share of all of them.
     share: AtomicUsize,
+    /// Instances alive, this one included.
+    instances: AtomicUsize,
     /// Syncs that ended without their result stored, until the database takes it.
     interrupted: Mutex<Vec<Interrupted>>,
     stopping: AtomicBool,
@@ -124,6 +126,7 @@ impl Scheduler {
             running: Mutex::new(HashMap::new()),
             ticking: Mutex::new(()),
             share: AtomicUsize::new(usize::MAX),
+            instances: AtomicUsize::new(1),
             interrupted: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             stop: Notify::new(),
@@ -222,10 +225,20 @@ impl Inner {
         if capacity == 0 {
             return true;
         }
+        // Of the tenants due now, this instance takes its share; the others take theirs.
+        let due = match sync::due_count(&self.state).await {
+            Ok(0) => return false,
+            Ok(due) => usize::try_from(due).unwrap_or(usize::MAX),
+            Err(e) => {
+                tracing::warn!(error = %e, "counting due tenants failed");
+                return false;
+            }
+        };
+        let batch = due.div_ceil(self.instances.load(Ordering::Relaxed).max(1));
+        let limit = capacity.min(batch);
         let instance = &self.options.instance;
         let claims =
-            match sync::claim_due(&self.state, instance, self.options.lease, capacity as u64).await
-            {
+            match sync::claim_due(&self.state, instance, self.options.lease, limit as u64).await {
                 Ok(claims) => claims,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming due tenants failed");
@@ -247,6 +260,8 @@ impl Inner {
             Ok(outlook) => {
                 let share = outlook.tenants.div_ceil(outlook.instances.max(1)).max(1);
                 self.share.store(usize::try_from(share).unwrap_or(usize::MAX), Ordering::Relaxed);
+                self.instances
+                    .store(usize::try_from(outlook.instances).unwrap_or(1), Ordering::Relaxed);
                 outlook.next_due
             }
             Err(e) => {

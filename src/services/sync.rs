@@ -136,6 +136,11 @@ pub async fn claim_due(
     Ok(leases::claim_due(&state.db, instance, now, now + lease, limit).await?)
 }
 
+/// How many tenants are due now.
+pub async fn due_count(state: &AppState) -> Result<u64> {
+    Ok(leases::due_count(&state.db, state.clock.now()).await?)
+}
+
 /// Extends a claim by `lease` from now; false when another instance took the tenant over.
 pub async fn renew(
     state: &AppState,

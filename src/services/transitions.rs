@@ -1,7 +1,7 @@
 //! Between polls: re-evaluate users whose availability changes now (a meeting starts or
 //! ends), from the items stored at the last sync.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::TransactionTrait;
@@ -27,20 +27,20 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<usize> {
     if due.is_empty() {
         return Ok(0);
     }
-    let mut rules_by_tenant: HashMap<Uuid, AvailabilityRules> = HashMap::new();
+    // One query for every tenant's rules: the transaction holds its row locks meanwhile.
+    let ids: HashSet<Uuid> = due.iter().map(|row| row.tenant_id).collect();
+    let mut rules_by_tenant: HashMap<Uuid, AvailabilityRules> = tenants::find_many(&txn, ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, rules::parse(t.id, t.rules_json.as_deref())))
+        .collect();
     let mut rows = Vec::with_capacity(due.len());
     let mut history = Vec::new();
     for old in &due {
-        if let std::collections::hash_map::Entry::Vacant(slot) =
-            rules_by_tenant.entry(old.tenant_id)
-        {
-            let tenant = tenants::find(&txn, old.tenant_id).await?;
-            slot.insert(rules::parse(
-                old.tenant_id,
-                tenant.as_ref().and_then(|t| t.rules_json.as_deref()),
-            ));
-        }
-        let new = reevaluate(&rules_by_tenant[&old.tenant_id], old, now);
+        let rules = rules_by_tenant
+            .entry(old.tenant_id)
+            .or_insert_with(|| rules::parse(old.tenant_id, None));
+        let new = reevaluate(rules, old, now);
         if visibly_differs(Some(old), &new) {
             history.push(history_entry(&new));
         }
