@@ -256,7 +256,11 @@ impl Inner {
     /// Says this instance is alive, works out its share, and returns when the next tenant
     /// comes due.
     async fn look_ahead(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        match sync::look_ahead(&self.state, &self.options.instance, self.options.lease).await {
+        // Every instance says it is alive at least once a tick; one silent for a heartbeat
+        // and two ticks more has crashed.
+        let dead_after = Duration::from_std(self.options.heartbeat + self.options.tick * 2)
+            .unwrap_or(self.options.lease);
+        match sync::look_ahead(&self.state, &self.options.instance, dead_after).await {
             Ok(outlook) => {
                 let share = outlook.tenants.div_ceil(outlook.instances.max(1)).max(1);
                 self.share.store(usize::try_from(share).unwrap_or(usize::MAX), Ordering::Relaxed);

@@ -160,12 +160,16 @@ pub struct Outlook {
     pub instances: u64,
 }
 
-/// Says `instance` is alive and reads the schedule. An instance counts as alive for one
-/// lease after it last said so.
-pub async fn look_ahead(state: &AppState, instance: &str, lease: Duration) -> Result<Outlook> {
+/// Says `instance` is alive, ends the leases of instances silent for longer than
+/// `dead_after` (they crashed), and reads the schedule.
+pub async fn look_ahead(state: &AppState, instance: &str, dead_after: Duration) -> Result<Outlook> {
     let now = state.clock.now();
     instances::beat(&state.db, instance, now).await?;
-    let instances = instances::alive(&state.db, now - lease).await?;
+    let ended = instances::reap(&state.db, now, now - dead_after).await?;
+    if ended > 0 {
+        tracing::warn!(leases = ended, "an instance stopped answering; its tenants are taken over");
+    }
+    let instances = instances::alive(&state.db, now - dead_after).await?;
     let outlook = leases::outlook(&state.db, now).await?;
     Ok(Outlook { next_due: outlook.next_due, tenants: outlook.tenants, instances })
 }
