@@ -15,6 +15,10 @@
     reason = "a benchmark that cannot go on should stop loudly, where it stands"
 )]
 
+#[allow(dead_code, reason = "shared with the chaos test and the scale benchmark")]
+#[path = "support/fleet.rs"]
+mod fleet;
+
 use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -40,22 +44,13 @@ const TENANTS: usize = 100;
 const USERS_PER_TENANT: usize = 100;
 const LATENCY_MS: u64 = 50;
 
-fn proc_status(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        .unwrap_or(0)
+/// This process's own CPU time and memory.
+fn cpu_time() -> Duration {
+    fleet::cpu_time(std::process::id())
 }
 
-/// User plus system CPU time of this process.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit(')').next().unwrap_or_default();
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
+fn proc_status(field: &str) -> u64 {
+    fleet::status_kb(std::process::id(), field)
 }
 
 fn scenario(meeting_at: DateTime<Utc>, directories: &[(Uuid, Uuid)]) -> String {

@@ -208,7 +208,9 @@ pub async fn run(ctx: SyncContext<'_>) -> Result<SyncReport> {
     let rules = rules::parse(tenant.id, tenant.rules_json.as_deref());
     let users: Vec<_> =
         directory::list(&state.db, scope).await?.into_iter().filter(|u| u.sync_enabled).collect();
-    let confirmed = leases::find(&state.db, claim.tenant_id).await?.and_then(|s| s.last_success_at);
+    let schedule = leases::find(&state.db, claim.tenant_id).await?;
+    let confirmed = schedule.as_ref().and_then(|s| s.last_success_at);
+    let failures_before = schedule.map_or(0, |s| s.consecutive_failures);
     let mut report = SyncReport {
         tenant: tenant.id,
         outcome: SyncOutcome::Ok,
@@ -269,7 +271,8 @@ pub async fn run(ctx: SyncContext<'_>) -> Result<SyncReport> {
     }
 
     report.duration_ms = timer.elapsed().as_millis() as u64;
-    conclude(state, claim, instance, started, &mut report, retry_after, Uuid::now_v7()).await?;
+    let ending = Ending { started, retry_after, run_id: Uuid::now_v7(), failures_before };
+    conclude(state, claim, instance, &mut report, ending).await?;
     Ok(report)
 }
 
@@ -296,7 +299,10 @@ pub async fn settle(state: &AppState, instance: &str, interrupted: &Interrupted)
     if interrupted.error.reason == FailureReason::StorageUnavailable {
         leases::release(&state.db, claim, instance, state.clock.now() + STORAGE_RETRY).await?;
     } else {
-        match conclude(state, claim, instance, started, &mut report, None, run_id).await {
+        let failures_before =
+            leases::find(&state.db, claim.tenant_id).await?.map_or(0, |s| s.consecutive_failures);
+        let ending = Ending { started, retry_after: None, run_id, failures_before };
+        match conclude(state, claim, instance, &mut report, ending).await {
             Err(e) if e.is_lease_lost() => {}
             other => return other,
         }
@@ -332,21 +338,28 @@ fn run_record(
     }
 }
 
+/// What [`conclude`] needs beyond the report: when the sync started, how long Microsoft asked
+/// to wait, the run's id, and the failures in a row before this sync (read when it started;
+/// only the lease holder changes them).
+struct Ending {
+    started: DateTime<Utc>,
+    retry_after: Option<Duration>,
+    run_id: Uuid,
+    failures_before: i32,
+}
+
 /// Schedules the next sync from the outcome (interval, backoff, breaker, admin action), gives
 /// the lease back and records the run.
 async fn conclude(
     state: &AppState,
     claim: Claim,
     instance: &str,
-    started: DateTime<Utc>,
     report: &mut SyncReport,
-    retry_after: Option<Duration>,
-    run_id: Uuid,
+    ending: Ending,
 ) -> Result<()> {
+    let Ending { started, retry_after, run_id, failures_before: failures } = ending;
     let finished = state.clock.now();
     let interval = Duration::from_std(state.config.sync_interval).unwrap_or(Duration::seconds(60));
-    let failures =
-        leases::find(&state.db, claim.tenant_id).await?.map_or(0, |s| s.consecutive_failures);
     let finish = match &report.error {
         // Every interval from the previous start; at once if the sync took longer than that.
         None => Finish {
