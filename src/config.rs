@@ -89,6 +89,14 @@ pub struct Config {
     pub smtp_url: Option<SecretString>,
     /// The sender of those e-mails (`CALBRIDGE_MAIL_FROM`).
     pub mail_from: Option<String>,
+    /// Requests per minute one API token may make (`CALBRIDGE_API_RATE_PER_MINUTE`).
+    pub api_rate_per_minute: u32,
+    /// Webhooks may go to `http://` and to loopback or private addresses (demo and tests).
+    pub webhook_allow_private: bool,
+    /// The bearer token `/metrics` asks for (`CALBRIDGE_METRICS_TOKEN`).
+    pub metrics_token: Option<SecretString>,
+    /// A separate address serving only `/metrics` (`CALBRIDGE_METRICS_BIND`).
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// An address or network (`10.0.0.5`, `10.0.0.0/8`, `::1`) whose forwarded headers count.
@@ -222,7 +230,40 @@ impl Config {
                 }
             })?;
         }
+        let api_rate_per_minute = match get("CALBRIDGE_API_RATE_PER_MINUTE") {
+            None => 600,
+            Some(raw) => raw.trim().parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(
+                || {
+                    ConfigError::new(
+                        "CALBRIDGE_API_RATE_PER_MINUTE",
+                        format!("'{raw}' is not a whole number between 1 and 1000000"),
+                    )
+                },
+            )?,
+        };
+        let webhook_allow_private = flag(&get, "CALBRIDGE_WEBHOOK_ALLOW_PRIVATE")?;
+        let metrics_token = get("CALBRIDGE_METRICS_TOKEN").map(|t| SecretString::from(t.trim().to_owned()));
+        if metrics_token.as_ref().is_some_and(|t| secrecy::ExposeSecret::expose_secret(t).len() < 16) {
+            return Err(ConfigError::new(
+                "CALBRIDGE_METRICS_TOKEN",
+                "is shorter than 16 characters; use a long random value (openssl rand -hex 24)",
+            ));
+        }
+        let metrics_bind = get("CALBRIDGE_METRICS_BIND")
+            .map(|raw| {
+                raw.trim().parse::<SocketAddr>().map_err(|_| {
+                    ConfigError::new(
+                        "CALBRIDGE_METRICS_BIND",
+                        format!("'{raw}' is not an address and port such as 127.0.0.1:9090"),
+                    )
+                })
+            })
+            .transpose()?;
         Ok(Config {
+            api_rate_per_minute,
+            webhook_allow_private,
+            metrics_token,
+            metrics_bind,
             bind,
             database,
             public_url,
@@ -255,6 +296,15 @@ impl Config {
     /// Whether cookies must carry `Secure` (the portal is served over https).
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_ref().is_some_and(|u| u.scheme() == "https")
+    }
+}
+
+/// `true`/`false` (also `1`/`0`, `yes`/`no`); `false` when unset.
+fn flag(get: &impl Fn(&str) -> Option<String>, variable: &'static str) -> Result<bool, ConfigError> {
+    match get(variable).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError::new(variable, format!("'{other}' is neither true nor false"))),
     }
 }
 
@@ -326,6 +376,10 @@ mod tests {
             ("CALBRIDGE_SYNC_DEADLINE_SECS", "-1"),
             ("CALBRIDGE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
             ("CALBRIDGE_ENV", "prod"),
+            ("CALBRIDGE_API_RATE_PER_MINUTE", "0"),
+            ("CALBRIDGE_WEBHOOK_ALLOW_PRIVATE", "maybe"),
+            ("CALBRIDGE_METRICS_TOKEN", "short"),
+            ("CALBRIDGE_METRICS_BIND", "metrics"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);

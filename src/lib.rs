@@ -16,4 +16,5 @@ pub mod secrets;
 pub mod services;
 pub mod simulator;
 pub mod startup;
+pub mod telemetry;
 pub mod web;

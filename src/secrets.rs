@@ -148,6 +148,7 @@ fn write_private(path: &Path, content: &SecretString) -> anyhow::Result<()> {
 pub enum SecretField {
     GraphClientSecret,
     EwsPassword,
+    WebhookSecret,
 }
 
 impl SecretField {
@@ -155,6 +156,7 @@ impl SecretField {
         match self {
             SecretField::GraphClientSecret => "graph-client-secret",
             SecretField::EwsPassword => "ews-password",
+            SecretField::WebhookSecret => "webhook-secret",
         }
     }
 }

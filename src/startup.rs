@@ -72,9 +72,13 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         (Some(url), Some(from)) => Some(Arc::new(crate::mail::SmtpMailer::new(url, from)?)),
         _ => None,
     };
+    crate::telemetry::install();
     Ok(AppState {
         db,
         mailer,
+        hub: Arc::default(),
+        webhook_wake: Arc::default(),
+        api_limiter: Arc::new(crate::services::api_tokens::RateLimiter::new(config.api_rate_per_minute)),
         providers: Arc::new(ProviderRegistry::new(&config, clock.clone())),
         clock,
         csrf: CsrfKey::new(keyring.current().derive("csrf")),
@@ -98,6 +102,7 @@ impl Application {
         let listener =
             TcpListener::bind(bind).with_context(|| format!("binding the portal to {bind}"))?;
         let addr = listener.local_addr()?;
+        tokio::spawn(crate::services::stream::feed(state.clone()));
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()

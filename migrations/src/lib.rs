@@ -7,6 +7,7 @@ mod m20261126_000002_availability;
 mod m20261203_000003_onboarding;
 mod m20261203_000004_notices;
 mod m20261203_000005_scheduler;
+mod m20261203_000006_integrations;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_onboarding::Migration),
             Box::new(m20261203_000004_notices::Migration),
             Box::new(m20261203_000005_scheduler::Migration),
+            Box::new(m20261203_000006_integrations::Migration),
         ]
     }
 }

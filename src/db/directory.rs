@@ -137,3 +137,23 @@ pub async fn set_sync_enabled(
     }
     Ok(SyncToggle::Done)
 }
+
+/// These users of the tenant (ids of other tenants are simply not found).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<directory_user::Model>, DbErr> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let mut users = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        users.extend(
+            directory_user::Entity::find()
+                .filter(directory_user::Column::TenantId.eq(scope.tenant_id()))
+                .filter(directory_user::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(users)
+}

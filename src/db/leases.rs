@@ -8,7 +8,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::prelude::*;
 use sea_orm::sea_query::Expr;
-use sea_orm::{DatabaseBackend, Statement};
+use sea_orm::DatabaseBackend;
+
+use super::statement;
 
 use super::entities::sync_state;
 use crate::domain::FailureReason;
@@ -19,15 +21,6 @@ use crate::domain::tenant::TenantState;
 pub struct Claim {
     pub tenant_id: Uuid,
     pub token: i64,
-}
-
-/// Writes SQL once with `$n` placeholders; SQLite gets `?n`, which binds by the same number.
-fn statement(backend: DatabaseBackend, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    let sql = match backend {
-        DatabaseBackend::Sqlite => sql.replace('$', "?"),
-        _ => sql.to_owned(),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// The tenants due at `$1` (with tenant state `$2`, active): with a calendar connection,

@@ -6,7 +6,9 @@
 pub mod accounts;
 pub mod audit;
 pub mod availability;
+pub mod api_tokens;
 pub mod directory;
+pub mod events;
 pub mod entities;
 pub mod instances;
 pub mod invites;
@@ -17,6 +19,7 @@ pub mod scope;
 pub mod sessions;
 pub mod sync_runs;
 pub mod tenants;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -26,6 +29,19 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
 
 pub use scope::TenantScope;
+
+/// Writes SQL once with `$n` placeholders; SQLite gets `?n`, which binds by the same number.
+pub(crate) fn statement(
+    backend: sea_orm::DatabaseBackend,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Sqlite => sql.replace('$', "?"),
+        _ => sql.to_owned(),
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
 
 use crate::config::DatabaseTarget;
 

@@ -76,6 +76,8 @@ pub async fn save_graph(
 /// One stored ciphertext, wherever it lives; for key rotation, which spans every tenant.
 pub struct StoredSecret {
     pub tenant_id: Uuid,
+    /// The row holding it: the tenant's connection, or a webhook endpoint.
+    pub row_id: Uuid,
     pub field: SecretField,
     pub ciphertext: String,
 }
@@ -87,6 +89,7 @@ pub async fn all_secrets(db: &impl ConnectionTrait) -> Result<Vec<StoredSecret>,
         if let Some(c) = row.client_secret_ciphertext {
             secrets.push(StoredSecret {
                 tenant_id: row.tenant_id,
+                row_id: row.tenant_id,
                 field: SecretField::GraphClientSecret,
                 ciphertext: c,
             });
@@ -94,6 +97,7 @@ pub async fn all_secrets(db: &impl ConnectionTrait) -> Result<Vec<StoredSecret>,
         if let Some(c) = row.ews_password_ciphertext {
             secrets.push(StoredSecret {
                 tenant_id: row.tenant_id,
+                row_id: row.tenant_id,
                 field: SecretField::EwsPassword,
                 ciphertext: c,
             });
@@ -111,6 +115,7 @@ pub async fn replace_secret(
     let column = match old.field {
         SecretField::GraphClientSecret => provider_config::Column::ClientSecretCiphertext,
         SecretField::EwsPassword => provider_config::Column::EwsPasswordCiphertext,
+        SecretField::WebhookSecret => return super::webhooks::replace_secret(db, old, new_ciphertext).await,
     };
     let result = provider_config::Entity::update_many()
         .col_expr(column, Expr::value(new_ciphertext))

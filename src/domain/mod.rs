@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod email;
+pub mod integration;
 pub mod locale;
 pub mod password;
 pub mod presence;

@@ -72,6 +72,11 @@ catalogue! {
     invalid_reauth_required => "Bekræft med din adgangskode til calbridge for at gemme ændringer af forbindelsen.", "Confirm with your calbridge password to save changes to the connection.";
     invalid_reauth_wrong => "Adgangskoden er forkert.", "The password is wrong.";
     invalid_connection_first => "Gem og test kalenderforbindelsen først.", "Save and test the calendar connection first.";
+    invalid_webhook_url => "Skriv en fuld adresse som https://omstilling.example.dk/calbridge (uden brugernavn og adgangskode).", "Enter a full address such as https://switchboard.example.com/calbridge (without user name and password).";
+    invalid_webhook_https => "Adressen skal begynde med https://, så hændelserne krypteres undervejs.", "The address must start with https://, so that events are encrypted on the way.";
+    invalid_webhook_private => "Adressen peger på et internt netværk eller denne maskine. Webhooks sendes kun til offentlige adresser.", "The address points to an internal network or this machine. Webhooks are only sent to public addresses.";
+    invalid_webhook_unresolvable => "Værtsnavnet kunne ikke slås op i DNS. Tjek stavningen.", "The host name could not be found in DNS. Check the spelling.";
+    invalid_webhook_events => "Vælg mindst én hændelse.", "Choose at least one event.";
     invalid_too_long => "For langt.", "Too long.";
     invalid_email => "Ikke en gyldig e-mailadresse.", "Not a valid e-mail address.";
     invalid_cvr => "Et CVR-nummer har 8 cifre.", "A CVR number has 8 digits.";
@@ -503,5 +508,9 @@ catalogue! {
     mail_expired_body => "Klienthemmeligheden, som calbridge bruger til at læse {tenant}s kalendere, udløb {date}, og kalenderne synkroniseres ikke længere.\n\nOpret en ny klienthemmelighed i Microsoft Entra, og indsæt dens Værdi under Kalenderforbindelse:\n{link}", "The client secret calbridge uses to read {tenant}'s calendars expired on {date}, and calendars are no longer synced.\n\nCreate a new client secret in Microsoft Entra and enter its Value under Calendar connection:\n{link}";
     mail_needs_admin_subject => "calbridge kan ikke læse kalendere for {tenant}", "calbridge cannot read calendars for {tenant}";
     mail_needs_admin_body => "calbridge har stoppet synkroniseringen af {tenant}s kalendere, fordi den kræver en administrator.\n\nProblem: {problem}\nLøsning: {fix}\n\nKalenderforbindelse:\n{link}", "calbridge has stopped syncing {tenant}'s calendars because it needs an administrator.\n\nProblem: {problem}\nFix: {fix}\n\nCalendar connection:\n{link}";
+    mail_webhook_disabled_subject => "calbridge: webhook til {url} er slået fra", "calbridge: the webhook to {url} was switched off";
+    mail_webhook_disabled_body => "calbridge har slået webhooken for {tenant} fra.\n\nAdresse: {url}\nÅrsag: {reason}\n\nNår modtageren virker igen, kan den slås til på siden Integrationer:\n{link}", "calbridge has switched off a webhook of {tenant}.\n\nAddress: {url}\nReason: {reason}\n\nOnce the receiver works again, switch it back on on the Integrations page:\n{link}";
+    webhook_disabled_gone => "Modtageren svarede 410 Gone: adressen findes ikke længere.", "The receiver answered 410 Gone: the address no longer exists.";
+    webhook_disabled_failing => "Alle forsøg på at levere en hændelse mislykkedes, i omkring tre døgn.", "Every attempt to deliver an event failed, for about three days.";
     invite_emailed => "Linket er også sendt til {} med e-mail.", "The link was also e-mailed to {}.";
 }

@@ -21,7 +21,7 @@ use super::single_instance::{self, SchedulerLock};
 use crate::config::{Config, DatabaseTarget};
 use crate::domain::FailureReason;
 use crate::services::sync::{self, Claim, Interrupted, SyncContext, TenantError};
-use crate::services::{AppState, housekeeping, notices, transitions};
+use crate::services::{AppState, housekeeping, notices, transitions, webhooks};
 
 #[derive(Debug, Clone)]
 pub struct SchedulerOptions {
@@ -109,6 +109,7 @@ pub struct Scheduler {
     cron: JobScheduler,
     claims: JoinHandle<()>,
     transitions: JoinHandle<()>,
+    webhooks: JoinHandle<()>,
     _lock: Option<SchedulerLock>,
 }
 
@@ -146,12 +147,13 @@ impl Scheduler {
         .await?;
         cron.start().await?;
         let transitions = tokio::spawn(inner.clone().transition_loop());
+        let webhooks = tokio::spawn(inner.clone().webhook_loop());
         tracing::info!(instance = %inner.options.instance, "scheduler started");
         // The first claim should not wait a whole tick.
         inner.look_ahead().await;
         inner.tick().await;
         let claims = tokio::spawn(inner.clone().claim_loop());
-        Ok(Scheduler { inner, cron, claims, transitions, _lock: lock })
+        Ok(Scheduler { inner, cron, claims, transitions, webhooks, _lock: lock })
     }
 
     pub fn instance(&self) -> &str {
@@ -177,6 +179,7 @@ impl Scheduler {
         self.inner.stop.notify_waiters();
         let _ = self.claims.await;
         let _ = self.transitions.await;
+        let _ = self.webhooks.await;
         let deadline = tokio::time::Instant::now() + self.inner.options.shutdown_grace;
         let mut running: Vec<Running> =
             self.inner.running.lock().await.drain().map(|(_, r)| r).collect();
@@ -203,6 +206,7 @@ impl Scheduler {
         let _ = self.cron.shutdown().await;
         self.claims.abort();
         self.transitions.abort();
+        self.webhooks.abort();
         for (_, r) in self.inner.running.lock().await.drain() {
             r.task.abort();
         }
@@ -328,6 +332,9 @@ impl Inner {
     async fn sync_one(self: Arc<Self>, claim: Claim) {
         let instance = self.options.instance.as_str();
         let started = self.state.clock.now();
+        let elapsed = |from: chrono::DateTime<chrono::Utc>| {
+            (self.state.clock.now() - from).as_seconds_f64()
+        };
         let heartbeat = async {
             loop {
                 tokio::time::sleep(self.options.heartbeat).await;
@@ -345,6 +352,7 @@ impl Inner {
         let failure = tokio::select! {
             outcome = work => match outcome {
                 Ok(Ok(report)) => {
+                    crate::telemetry::sync_run(report.outcome.as_str(), report.duration_ms as f64 / 1000.0);
                     tracing::info!(
                         tenant = %claim.tenant_id,
                         outcome = %report.outcome,
@@ -362,10 +370,12 @@ impl Inner {
                     None
                 }
                 Ok(Err(e)) => {
+                    crate::telemetry::sync_run("storage_failed", elapsed(started));
                     tracing::error!(tenant = %claim.tenant_id, error = format!("{e:#}"), "tenant sync failed on storage");
                     Some(TenantError::new(FailureReason::StorageUnavailable, format!("{e:#}")))
                 }
                 Err(_) => {
+                    crate::telemetry::sync_run("timed_out", elapsed(started));
                     tracing::warn!(tenant = %claim.tenant_id, "tenant sync timed out");
                     Some(TenantError::new(
                         FailureReason::Timeout,
@@ -406,6 +416,45 @@ impl Inner {
             .clamp(shortest, self.options.transition_poll);
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
+                () = self.stop.notified() => return,
+            }
+        }
+    }
+
+    /// Starts the webhook deliveries that are due, each in its own task, then sleeps until
+    /// the next is due (at most a second; at once when a test event is queued).
+    async fn webhook_loop(self: Arc<Self>) {
+        let allow_private = self.state.config.webhook_allow_private;
+        let client = match webhooks::address::client(allow_private, webhooks::deliver::TIMEOUT) {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "webhooks cannot be sent");
+                return;
+            }
+        };
+        let permits = Arc::new(tokio::sync::Semaphore::new(webhooks::deliver::PARALLEL));
+        let (shortest, longest) = (StdDuration::from_millis(20), StdDuration::from_secs(1));
+        loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            let started = match webhooks::deliver::start_due(&self.state, &client, &permits).await {
+                Ok(started) => started,
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "claiming webhook deliveries failed");
+                    0
+                }
+            };
+            let wait = match webhooks::deliver::next_due(&self.state).await {
+                Ok(Some(next)) => (next - self.state.clock.now()).to_std().unwrap_or_default(),
+                _ => longest,
+            };
+            // Due but not taken (its endpoint has as many attempts in flight as it may):
+            // look again shortly rather than at once.
+            let floor = if started == 0 { StdDuration::from_millis(200) } else { shortest };
+            tokio::select! {
+                () = tokio::time::sleep(wait.clamp(floor, longest)) => {}
+                () = self.state.webhook_wake.notified() => {}
                 () = self.stop.notified() => return,
             }
         }

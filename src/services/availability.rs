@@ -179,6 +179,8 @@ pub fn history_entry(row: &availability::Model) -> availability_history::Model {
         state: row.state,
         until: row.until,
         appointment_json: row.appointment_json.clone(),
+        seq: None,
+        next_change_at: row.next_change_at,
     }
 }
 

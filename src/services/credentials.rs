@@ -135,7 +135,9 @@ pub async fn rotate(state: &AppState, actor: &Actor) -> Result<Rotation> {
     use sea_orm::TransactionTrait;
     let txn = state.db.begin().await?;
     let mut report = Rotation { key_id: state.keyring.current().key_id(), ..Rotation::default() };
-    for stored in provider_configs::all_secrets(&txn).await? {
+    let mut secrets = provider_configs::all_secrets(&txn).await?;
+    secrets.extend(crate::db::webhooks::all_secrets(&txn).await?);
+    for stored in secrets {
         if !state.keyring.is_stale(&stored.ciphertext) {
             report.already_current += 1;
             continue;

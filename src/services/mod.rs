@@ -4,6 +4,7 @@
 //! case returns its page with the problems when it refuses the input ([`FormError`]).
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 mod availability;
 pub mod connection;
@@ -12,6 +13,7 @@ pub mod console;
 pub mod credentials;
 pub mod directory;
 mod error;
+pub mod events;
 pub mod health;
 pub mod housekeeping;
 pub mod invites;
@@ -21,11 +23,13 @@ pub mod presence;
 pub mod provider_registry;
 pub mod rules;
 pub mod sessions;
+pub mod stream;
 pub mod sync;
 pub mod team;
 pub mod tenants;
 pub mod transitions;
 mod validation;
+pub mod webhooks;
 
 pub use error::{Error, FormError, Refused, Result};
 pub use validation::{FieldErrors, Invalid};
@@ -58,6 +62,12 @@ pub struct AppState {
     pub providers: Arc<provider_registry::ProviderRegistry>,
     /// Outgoing e-mail, when SMTP is configured.
     pub mailer: Option<Arc<dyn crate::mail::Mailer>>,
+    /// This instance's presence stream clients.
+    pub hub: Arc<stream::Hub>,
+    /// Requests per API token.
+    pub api_limiter: Arc<api_tokens::RateLimiter>,
+    /// Wakes the webhook delivery job (a test event was queued).
+    pub webhook_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Who did something, for the audit trail.

@@ -16,6 +16,7 @@ use crate::mail::Mail;
 
 const EXPIRY: &str = "secret_expiry";
 const NEEDS_ADMIN: &str = "needs_admin";
+const WEBHOOK_DISABLED: &str = "webhook_disabled";
 
 /// Fills `{name}` placeholders.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -193,4 +194,35 @@ fn needs_admin_mail(
         ("link", &link),
     ];
     (fill(t.mail_needs_admin_subject, &values), fill(t.mail_needs_admin_body, &values))
+}
+
+/// Tells the tenant's admins that calbridge switched a webhook endpoint off.
+pub async fn webhook_disabled(
+    state: &AppState,
+    scope: TenantScope,
+    endpoint: &crate::db::entities::webhook_endpoint::Model,
+    reason: crate::domain::integration::DisabledReason,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
+    use crate::domain::integration::DisabledReason;
+    if state.mailer.is_none() {
+        return Ok(0);
+    }
+    let tenant = tenants::get(&state.db, scope).await?;
+    let link = link(state, "/integrations");
+    let write = |t: &Messages| {
+        let why = match reason {
+            DisabledReason::Gone => t.webhook_disabled_gone,
+            DisabledReason::Failing => t.webhook_disabled_failing,
+        };
+        let values = [
+            ("tenant", tenant.name.as_str()),
+            ("url", endpoint.url.as_str()),
+            ("reason", why),
+            ("link", link.as_str()),
+        ];
+        (fill(t.mail_webhook_disabled_subject, &values), fill(t.mail_webhook_disabled_body, &values))
+    };
+    let key = format!("{}:{}", endpoint.id, at.timestamp());
+    notify(state, &tenant, WEBHOOK_DISABLED, &key, write).await
 }

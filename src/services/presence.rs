@@ -6,16 +6,18 @@ use serde::Serialize;
 use super::availability::last_confirmed;
 use super::{AppState, Result, TenantScope};
 use crate::availability::VisibleAppointment;
+use crate::db::entities::{availability_history, directory_user};
 use crate::db::{availability, directory, leases, tenants};
 use crate::domain::{AvailabilityState, ErrorCode};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SyncError {
     pub code: ErrorCode,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The appointment that decides the state, as far as the tenant's detail level shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Appointment {
     pub subject: Option<String>,
     pub location: Option<String>,
@@ -58,14 +60,15 @@ pub fn describe(
 }
 
 /// One person as the receptionist and the public API see them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Presence)]
 pub struct PresenceEntry {
     #[serde(skip)]
+    #[schema(ignore)]
     pub user_id: uuid::Uuid,
     pub email: String,
     pub name: Option<String>,
     pub extension: Option<String>,
-    #[serde(skip)]
     pub department: Option<String>,
     pub sync_enabled: bool,
     /// `None` when nothing is known (not synced yet, sync off, mailbox unreadable).
@@ -140,22 +143,7 @@ async fn entries(state: &AppState, scope: TenantScope) -> Result<Vec<PresenceEnt
         .into_iter()
         .map(|user| {
             let row = rows.remove(&user.id).filter(|_| user.sync_enabled);
-            let mut entry = PresenceEntry {
-                user_id: user.id,
-                email: user.email,
-                name: user.display_name,
-                extension: user.extension,
-                department: user.department,
-                sync_enabled: user.sync_enabled,
-                available: None,
-                state: AvailabilityState::Unknown,
-                until: None,
-                next_change_at: None,
-                appointment: None,
-                sync_error: None,
-                observed_at: None,
-                stale: false,
-            };
+            let mut entry = blank(user);
             if let Some(row) = row {
                 let state = row.state;
                 entry.sync_error = row.sync_error_code.map(|code| SyncError {
@@ -169,14 +157,51 @@ async fn entries(state: &AppState, scope: TenantScope) -> Result<Vec<PresenceEnt
                     entry.stale = entry.sync_error.is_some();
                     entry.until = row.until;
                     entry.next_change_at = row.next_change_at;
-                    entry.appointment = row
-                        .appointment_json
-                        .as_deref()
-                        .and_then(|json| serde_json::from_str::<VisibleAppointment>(json).ok())
-                        .map(Appointment::from);
+                    entry.appointment = appointment(row.appointment_json.as_deref());
                 }
             }
             entry
         })
         .collect())
+}
+
+/// Someone of whom nothing is known yet.
+fn blank(user: directory_user::Model) -> PresenceEntry {
+    PresenceEntry {
+        user_id: user.id,
+        email: user.email,
+        name: user.display_name,
+        extension: user.extension,
+        department: user.department,
+        sync_enabled: user.sync_enabled,
+        available: None,
+        state: AvailabilityState::Unknown,
+        until: None,
+        next_change_at: None,
+        appointment: None,
+        sync_error: None,
+        observed_at: None,
+        stale: false,
+    }
+}
+
+fn appointment(json: Option<&str>) -> Option<Appointment> {
+    json.and_then(|json| serde_json::from_str::<VisibleAppointment>(json).ok()).map(Appointment::from)
+}
+
+/// The person as a history entry (an event) shows them: the state confirmed at that moment.
+pub(crate) fn from_history(
+    user: directory_user::Model,
+    entry: &availability_history::Model,
+) -> PresenceEntry {
+    let mut presence = blank(user);
+    presence.observed_at = Some(entry.at);
+    if entry.state != AvailabilityState::Unknown {
+        presence.available = Some(entry.available);
+        presence.state = entry.state;
+        presence.until = entry.until;
+        presence.next_change_at = entry.next_change_at;
+        presence.appointment = appointment(entry.appointment_json.as_deref());
+    }
+    presence
 }

@@ -168,6 +168,7 @@ pub async fn look_ahead(state: &AppState, instance: &str, dead_after: Duration) 
     let ended = instances::reap(&state.db, now, now - dead_after).await?;
     if ended > 0 {
         tracing::warn!(leases = ended, "an instance stopped answering; its tenants are taken over");
+        crate::telemetry::lease_takeovers(ended);
     }
     let instances = instances::alive(&state.db, now - dead_after).await?;
     let outlook = leases::outlook(&state.db, now).await?;
@@ -498,7 +499,8 @@ async fn write_fenced(
         .map(history_entry)
         .collect();
     stored::upsert(&txn, &rows, stored::Guard::NotOlder).await?;
-    stored::append_history(&txn, history).await?;
+    let recorded = super::events::record(&txn, history).await?;
     txn.commit().await?;
+    recorded.announce(state);
     Ok(rows.len())
 }

@@ -49,8 +49,14 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<usize> {
         }
     }
     stored::upsert(&txn, &rows, stored::Guard::SameItems).await?;
-    stored::append_history(&txn, history).await?;
+    let recorded = super::events::record(&txn, history).await?;
     txn.commit().await?;
+    recorded.announce(state);
+    for row in &due {
+        if let Some(at) = row.next_change_at {
+            crate::telemetry::flip((now - at).as_seconds_f64());
+        }
+    }
     Ok(rows.len())
 }
 

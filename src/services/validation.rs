@@ -36,6 +36,11 @@ pub enum Invalid {
     ReauthRequired,
     ReauthWrong,
     ConnectionFirst,
+    WebhookUrl,
+    WebhookHttps,
+    WebhookPrivate,
+    WebhookUnresolvable,
+    WebhookEvents,
 }
 
 impl Invalid {
@@ -71,6 +76,11 @@ impl Invalid {
             Invalid::ReauthRequired => t.invalid_reauth_required,
             Invalid::ReauthWrong => t.invalid_reauth_wrong,
             Invalid::ConnectionFirst => t.invalid_connection_first,
+            Invalid::WebhookUrl => t.invalid_webhook_url,
+            Invalid::WebhookHttps => t.invalid_webhook_https,
+            Invalid::WebhookPrivate => t.invalid_webhook_private,
+            Invalid::WebhookUnresolvable => t.invalid_webhook_unresolvable,
+            Invalid::WebhookEvents => t.invalid_webhook_events,
         }
     }
 }

@@ -14,6 +14,9 @@ pub struct Model {
     pub state: AvailabilityState,
     pub until: Option<DateTimeUtc>,
     pub appointment_json: Option<String>,
+    /// The tenant's event number: the stream's `id`, increasing in commit order.
+    pub seq: Option<i64>,
+    pub next_change_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. Queries on them live in the repositories next door.
 
 pub mod account;
+pub mod api_token;
 pub mod audit_event;
 pub mod availability;
 pub mod availability_history;
@@ -13,3 +14,5 @@ pub mod session;
 pub mod sync_run;
 pub mod sync_state;
 pub mod tenant;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

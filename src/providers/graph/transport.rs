@@ -84,7 +84,9 @@ impl Transport {
         // anyway is better than losing the request.
         let _permit = self.permits.acquire().await.ok();
         counters.add_http_request();
-        let mut response = self.client.execute(request).await.map_err(TransportError::Http)?;
+        let sent = self.client.execute(request).await;
+        crate::telemetry::graph_request(sent.as_ref().map_or(0, |r| r.status().as_u16()));
+        let mut response = sent.map_err(TransportError::Http)?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         if response.content_length().is_some_and(|len| len > MAX_BODY_BYTES as u64) {
