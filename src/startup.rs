@@ -94,6 +94,26 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     state: AppState,
+    /// The separate `/metrics` listener, when `CALBRIDGE_METRICS_BIND` is set.
+    metrics: Option<(SocketAddr, Server)>,
+}
+
+/// Serves only `/metrics`, on its own address (so it can stay inside the network).
+fn metrics_server(state: &AppState, bind: SocketAddr) -> anyhow::Result<(SocketAddr, Server)> {
+    let listener = TcpListener::bind(bind)
+        .with_context(|| format!("binding the metrics listener to {bind}"))?;
+    let addr = listener.local_addr()?;
+    let data = web::Data::new(state.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/metrics", web::get().to(portal::handlers::health::metrics_listener))
+    })
+    .workers(1)
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    Ok((addr, server))
 }
 
 impl Application {
@@ -120,7 +140,8 @@ impl Application {
         .shutdown_timeout(10)
         .listen(listener)?
         .run();
-        Ok(Application { addr, server, state })
+        let metrics = state.config.metrics_bind.map(|bind| metrics_server(&state, bind)).transpose()?;
+        Ok(Application { addr, server, state, metrics })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -139,8 +160,20 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (SIGINT/SIGTERM, or [`ServerHandle::stop`]).
+    /// Where `/metrics` is served on its own, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(addr, _)| *addr)
+    }
+
+    /// Serves until stopped (SIGINT/SIGTERM, or [`ServerHandle::stop`]); the metrics
+    /// listener stops with the portal.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some((_, metrics)) = self.metrics else { return self.server.await };
+        let metrics_handle = metrics.handle();
+        let metrics_task = tokio::spawn(metrics);
+        let served = self.server.await;
+        metrics_handle.stop(true).await;
+        let _ = metrics_task.await;
+        served
     }
 }

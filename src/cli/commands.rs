@@ -27,7 +27,7 @@ use crate::startup::{Application, build_state};
 
 /// A failure worth one line on stderr: bad input (exit 2) or a failed operation (exit 1).
 #[derive(Debug)]
-enum Failure {
+pub(super) enum Failure {
     Usage(String),
     Failed(anyhow::Error),
 }
@@ -86,7 +86,7 @@ fn config() -> Result<Config, Failure> {
     Config::from_env().map_err(|e| Failure::Usage(e.to_string()))
 }
 
-async fn state() -> Result<AppState, Failure> {
+pub(super) async fn state() -> Result<AppState, Failure> {
     opened(config()?).await
 }
 
@@ -191,6 +191,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         Command::Tenant(TenantCommand::SetGraph(args)) => set_graph(args).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys().await,
+        Command::ApiToken(command) => super::api_tokens::run(command).await,
         Command::SimulateM365 { bind, scenario } => {
             if !scenario.is_file() {
                 return Err(Failure::Usage(format!(
@@ -288,16 +289,13 @@ async fn sync_once(tenant: &str) -> Result<(), Failure> {
 async fn presence(tenant: &str, json: bool) -> Result<(), Failure> {
     let state = state().await?;
     let scope = tenant_scope(&state, tenant).await?;
-    let presence = services::presence::list(&state, scope).await?;
     if json {
-        let document = json!({
-            "tenant": scope.tenant_id(),
-            "generated_at": state.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "users": presence.entries,
-        });
+        let filter = services::presence::Filter::default();
+        let document = services::presence::document(&state, scope, &filter).await?;
         println!("{}", serde_json::to_string_pretty(&document).context("writing JSON")?);
         return Ok(());
     }
+    let presence = services::presence::list(&state, scope).await?;
     let tz = presence.timezone;
     let local =
         |t: &chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
@@ -384,7 +382,7 @@ async fn test_connection(tenant: &str, mailbox: Option<&str>) -> Result<(), Fail
 }
 
 /// The operator CLI acts with full rights, so any existing tenant id is a valid scope.
-async fn tenant_scope(state: &AppState, raw: &str) -> Result<TenantScope, Failure> {
+pub(super) async fn tenant_scope(state: &AppState, raw: &str) -> Result<TenantScope, Failure> {
     let id = Uuid::parse_str(raw.trim()).map_err(|_| {
         Failure::Usage(format!("--tenant: '{raw}' is not a tenant id (see: calbridge tenant list)"))
     })?;

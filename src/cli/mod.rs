@@ -1,5 +1,6 @@
 //! The command line: everything an operator automates.
 
+mod api_tokens;
 mod commands;
 mod output;
 
@@ -57,6 +58,9 @@ pub enum Command {
     /// Manage the master key that encrypts stored secrets.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage a tenant's API tokens (read-only access to its presence for phone systems).
+    #[command(subcommand, name = "api-token")]
+    ApiToken(ApiTokenCommand),
     /// Run the Microsoft 365 simulator alone (token endpoint and Graph calendar endpoints).
     #[command(name = "simulate-m365")]
     SimulateM365 {
@@ -152,6 +156,36 @@ pub struct SetGraphArgs {
     /// free-busy (Calendars.ReadBasic) or full (Calendars.Read: subject and location too).
     #[arg(long, default_value = "free-busy")]
     pub detail: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiTokenCommand {
+    /// Create a token and print it; it is shown this once and stored only as a hash.
+    Create {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// What the token is for, e.g. "Reception switchboard".
+        #[arg(long)]
+        name: String,
+    },
+    /// List a tenant's tokens (never their values).
+    List {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token: it is refused from the next request on.
+    Revoke {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// The token's id (see: calbridge api-token list).
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

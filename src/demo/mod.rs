@@ -43,6 +43,8 @@ pub struct Demo {
     pub scheduler: Scheduler,
     pub simulator: SimulatorHandle,
     pub tenant: Uuid,
+    /// An API token of the demo company, for trying the API.
+    pub api_token: String,
     dir: tempfile::TempDir,
 }
 
@@ -89,12 +91,20 @@ pub async fn start(bind: SocketAddr) -> anyhow::Result<Demo> {
     config.ms_login_url = simulator.base_url().parse()?;
     config.ms_graph_url = simulator.base_url().parse()?;
     config.sync_interval = std::time::Duration::from_secs(30);
+    // Webhooks to a receiver on this machine, for trying them out.
+    config.webhook_allow_private = true;
     let state = build_state(config, Clock::system()).await?;
     let tenant = seed(&state).await?;
+    let scope = services::tenants::operator_scope(&state, tenant).await?;
+    let api_token =
+        services::api_tokens::create(&state, &Actor::command_line(), scope, "Demo switchboard")
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the demo API token: {e}"))?
+            .token;
     let portal = Application::start(state.clone(), bind, 2)?;
     let options = SchedulerOptions::from_config(&state.config);
     let scheduler = Scheduler::start(state, options).await?;
-    Ok(Demo { portal, scheduler, simulator, tenant, dir })
+    Ok(Demo { portal, scheduler, simulator, tenant, api_token, dir })
 }
 
 async fn seed(state: &AppState) -> anyhow::Result<Uuid> {
@@ -196,9 +206,12 @@ pub fn banner(demo: &Demo) -> String {
          \n  Application (client) ID   {NEWCOMER_CLIENT_ID}\
          \n  Client secret (Value)     {NEWCOMER_SECRET}\
          \n  a mailbox to test with    {}\n\
+         \nThe API, with the demo company's token (for live changes, add /stream):\
+         \n  curl -H 'Authorization: Bearer {}' {url}/api/v1/presence\n\
          \nMicrosoft 365 simulator: {} (control API under /_simulator)\
          \nThe database lives in {} and is deleted on exit. Press ctrl-c to stop.",
         people::newcomer_address(people::NEWCOMERS[0].1),
+        demo.api_token,
         demo.simulator.base_url(),
         demo.dir.path().display()
     )

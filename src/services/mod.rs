@@ -16,6 +16,7 @@ mod error;
 pub mod events;
 pub mod health;
 pub mod housekeeping;
+pub mod integrations;
 pub mod invites;
 pub mod notices;
 pub mod onboarding;

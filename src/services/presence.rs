@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::availability::last_confirmed;
-use super::{AppState, Result, TenantScope};
+use super::{AppState, Error, FieldErrors, Invalid, Result, TenantScope};
 use crate::availability::VisibleAppointment;
 use crate::db::entities::{availability_history, directory_user};
 use crate::db::{availability, directory, leases, tenants};
@@ -92,12 +92,49 @@ pub struct Presence {
     pub entries: Vec<PresenceEntry>,
 }
 
+/// Everyone of a tenant (or those a filter picks), as `presence --json`, the API and the
+/// stream's snapshot give them: one schema for all three.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PresenceList {
+    pub tenant: uuid::Uuid,
+    pub generated_at: DateTime<Utc>,
+    pub users: Vec<PresenceEntry>,
+}
+
+/// Which people a machine client asks for; every given field must match (ignoring case).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub email: Option<String>,
+    pub extension: Option<String>,
+    pub department: Option<String>,
+    pub state: Option<String>,
+}
+
+impl Filter {
+    fn matches(&self, e: &PresenceEntry, state: Option<AvailabilityState>) -> bool {
+        let same = |wanted: &Option<String>, value: Option<&str>| {
+            wanted.as_deref().is_none_or(|w| value.is_some_and(|v| v.eq_ignore_ascii_case(w.trim())))
+        };
+        same(&self.email, Some(&e.email))
+            && same(&self.extension, e.extension.as_deref())
+            && same(&self.department, e.department.as_deref())
+            && state.is_none_or(|s| s == e.state)
+    }
+}
+
 /// The receptionist's board: the people matching the search, and how many of all are free.
 #[derive(Debug, Clone)]
 pub struct Board {
     pub entries: Vec<PresenceEntry>,
     pub available: usize,
     pub total: usize,
+    /// The tenant's latest sync failed for the whole tenant (the shown states may be old).
+    pub sync_failing: bool,
+    /// When the calendars were last read successfully.
+    pub last_success: Option<DateTime<Utc>>,
+    /// That was more than three sync intervals ago (or never, with people to show).
+    pub out_of_date: bool,
+    pub generated_at: DateTime<Utc>,
 }
 
 /// Everyone, for the command line.
@@ -109,10 +146,31 @@ pub async fn list(state: &AppState, scope: TenantScope) -> Result<Presence> {
     })
 }
 
+/// The tenant's people that `filter` picks; an unknown `state` is refused.
+pub async fn document(state: &AppState, scope: TenantScope, filter: &Filter) -> Result<PresenceList> {
+    let wanted = match filter.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => Some(raw.parse::<AvailabilityState>().map_err(|_| {
+            Error::Invalid(FieldErrors::single("state", Invalid::Required))
+        })?),
+    };
+    let generated_at = state.clock.now();
+    let users =
+        entries(state, scope).await?.into_iter().filter(|e| filter.matches(e, wanted)).collect();
+    Ok(PresenceList { tenant: scope.tenant_id(), generated_at, users })
+}
+
+/// One person of the tenant, by e-mail address (ignoring case).
+pub async fn one(state: &AppState, scope: TenantScope, email: &str) -> Result<PresenceEntry> {
+    let filter = Filter { email: Some(email.to_owned()), ..Filter::default() };
+    document(state, scope, &filter).await?.users.into_iter().next().ok_or(Error::NotFound)
+}
+
 /// The board, narrowed to those whose name, address, extension or department contains
 /// `search` (ignoring case).
 pub async fn board(state: &AppState, scope: TenantScope, search: &str) -> Result<Board> {
     let all = entries(state, scope).await?;
+    let sync = leases::find(&state.db, scope.tenant_id()).await?;
     let needle = search.trim().to_lowercase();
     let total = all.len();
     let available = all.iter().filter(|e| e.available == Some(true)).count();
@@ -125,8 +183,15 @@ pub async fn board(state: &AppState, scope: TenantScope, search: &str) -> Result
                     .flatten()
                     .any(|v| v.to_lowercase().contains(&needle))
         })
-        .collect();
-    Ok(Board { entries, available, total })
+        .collect::<Vec<_>>();
+    let last_success = sync.as_ref().and_then(|s| s.last_success_at);
+    let sync_failing = sync.as_ref().is_some_and(|s| s.consecutive_failures > 0);
+    let oldest_fine = state.clock.now()
+        - chrono::TimeDelta::from_std(state.config.sync_interval * 3).unwrap_or_default();
+    let syncing = entries.iter().any(|e| e.sync_enabled);
+    let out_of_date = syncing && sync.is_some() && last_success.is_none_or(|at| at < oldest_fine);
+    let generated_at = state.clock.now();
+    Ok(Board { entries, available, total, sync_failing, last_success, out_of_date, generated_at })
 }
 
 /// Every directory user of the tenant, sorted by name.

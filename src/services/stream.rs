@@ -11,11 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use sea_orm::prelude::Uuid;
 use tokio::sync::broadcast;
 
-use super::presence::{self, PresenceEntry};
+use super::presence;
 use super::{AppState, Result, TenantScope};
 use crate::db::entities::availability_history;
 use crate::db::{directory, events};
@@ -38,8 +37,7 @@ pub struct Event {
 #[derive(Debug)]
 pub struct Snapshot {
     pub seq: i64,
-    pub generated_at: DateTime<Utc>,
-    pub users: Vec<PresenceEntry>,
+    pub list: presence::PresenceList,
 }
 
 /// How a client's stream begins.
@@ -295,9 +293,8 @@ async fn replay(
 }
 
 async fn snapshot(state: &AppState, scope: TenantScope, seq: i64) -> Result<Snapshot> {
-    let generated_at = state.clock.now();
-    let users = presence::list(state, scope).await?.entries;
-    Ok(Snapshot { seq, generated_at, users })
+    let list = presence::document(state, scope, &presence::Filter::default()).await?;
+    Ok(Snapshot { seq, list })
 }
 
 impl Subscription {

@@ -6,6 +6,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../static/app.css")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
     ("copy.js", "text/javascript; charset=utf-8", include_bytes!("../../static/copy.js")),
+    ("board.js", "text/javascript; charset=utf-8", include_bytes!("../../static/board.js")),
 ];
 
 pub async fn serve(file: web::Path<String>) -> HttpResponse {

@@ -70,3 +70,29 @@ macro_rules! role_extractor {
 }
 
 role_extractor!(Authenticated, Operator, TenantAdmin, TenantMember);
+
+/// A machine client, proven by the bearer token of the `Authorization` header (and within
+/// its rate limit); refused with a problem document otherwise.
+pub struct Api(pub crate::services::api_tokens::ApiClient);
+
+impl FromRequest for Api {
+    type Error = super::problem::ApiError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Api, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<actix_web::web::Data<crate::services::AppState>>().cloned();
+        let authorization = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| {
+                super::problem::ApiError::Internal(anyhow::anyhow!("AppState is not registered"))
+            })?;
+            let client =
+                crate::services::api_tokens::authenticate(&state, authorization.as_deref()).await?;
+            Ok(Api(client))
+        })
+    }
+}

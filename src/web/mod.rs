@@ -7,12 +7,15 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod sse;
 pub mod views;
 
 use actix_web::{HttpResponse, http::header, web};
 
 use handlers::{
-    auth, connection, health, invite, operator, presence, rules, setup, sync, team, tenant, users,
+    api, auth, connection, health, integrations, invite, operator, presence, rules, setup, sync, team, tenant, users,
 };
 
 /// Who may call a route. The role extractor in each handler's signature enforces it; the
@@ -27,6 +30,8 @@ pub enum Access {
     TenantAdmin,
     /// A tenant's admins and receptionists.
     TenantMember,
+    /// A machine client with an API token of a tenant (bearer), reading that tenant only.
+    ApiToken,
 }
 
 /// One row of the route table.
@@ -69,6 +74,13 @@ route_table! {
         post "/login" => auth::login;
         get "/invite/{token}" => invite::page;
         post "/invite/{token}" => invite::accept;
+        get "/api/v1/openapi.json" => api::openapi;
+        get "/metrics" => health::metrics;
+    }
+    ApiToken {
+        get "/api/v1/presence" => api::presence_list;
+        get "/api/v1/presence/stream" => api::presence_stream;
+        get "/api/v1/presence/{email}" => api::presence_one;
     }
     SignedIn {
         post "/logout" => auth::logout;
@@ -86,6 +98,7 @@ route_table! {
     TenantMember {
         get "/dashboard" => tenant::dashboard;
         get "/presence" => presence::board;
+        get "/presence/stream" => presence::stream;
     }
     TenantAdmin {
         get "/audit" => tenant::audit;
@@ -99,6 +112,15 @@ route_table! {
         post "/users/{id}" => users::update;
         post "/users/{id}/sync" => users::set_sync;
         post "/users/{id}/delete" => users::remove;
+        get "/integrations" => integrations::page;
+        post "/integrations/tokens" => integrations::create_token;
+        post "/integrations/tokens/{id}/revoke" => integrations::revoke_token;
+        post "/integrations/webhooks" => integrations::create_webhook;
+        get "/integrations/webhooks/{id}" => integrations::webhook;
+        post "/integrations/webhooks/{id}" => integrations::update_webhook;
+        post "/integrations/webhooks/{id}/rotate" => integrations::rotate_secret;
+        post "/integrations/webhooks/{id}/test" => integrations::send_test;
+        post "/integrations/webhooks/{id}/delete" => integrations::delete_webhook;
         get "/team" => team::page;
         post "/team/invites" => team::invite;
         post "/team/invites/{id}/revoke" => team::revoke_invite;

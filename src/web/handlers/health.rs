@@ -24,3 +24,45 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
     }
 }
+
+/// Prometheus metrics on the portal's address, for the bearer of `CALBRIDGE_METRICS_TOKEN`;
+/// not served here without one (then only `CALBRIDGE_METRICS_BIND` serves them, if set).
+pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
+    match &state.config.metrics_token {
+        None => HttpResponse::NotFound().finish(),
+        Some(token) => guarded(token, &req),
+    }
+}
+
+/// Prometheus metrics on the separate `CALBRIDGE_METRICS_BIND` address: open, unless a
+/// token is configured too.
+pub async fn metrics_listener(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
+    match &state.config.metrics_token {
+        None => exposition(),
+        Some(token) => guarded(token, &req),
+    }
+}
+
+fn guarded(token: &secrecy::SecretString, req: &actix_web::HttpRequest) -> HttpResponse {
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    let presented = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Digests compared, so the time taken says nothing about the token.
+    if Sha256::digest(presented.as_bytes()) != Sha256::digest(token.expose_secret().as_bytes()) {
+        return HttpResponse::Unauthorized()
+            .insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""))
+            .finish();
+    }
+    exposition()
+}
+
+fn exposition() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::telemetry::render())
+}

@@ -1,8 +1,10 @@
 //! Thin handlers: extract, call one service, render or redirect.
 
+pub mod api;
 pub mod auth;
 pub mod connection;
 pub mod health;
+pub mod integrations;
 pub mod invite;
 pub mod operator;
 pub mod presence;

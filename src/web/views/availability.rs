@@ -79,20 +79,69 @@ impl BoardRow {
     }
 }
 
+/// What the board shows of everyone, and which refreshes live: the counts, the warnings and
+/// the rows.
+pub struct BoardLive {
+    pub rows: Vec<BoardRow>,
+    pub available: usize,
+    pub total: usize,
+    /// "Updated 10:42:07".
+    pub updated: String,
+    /// Why the shown states may be old, if they may.
+    pub warning: Option<String>,
+}
+
+impl BoardLive {
+    fn new(board: Board, page: &Page) -> BoardLive {
+        let t = page.t;
+        let warning = if board.sync_failing {
+            Some(t.presence_sync_failing.to_owned())
+        } else if board.out_of_date {
+            Some(match &board.last_success {
+                Some(at) => t.fill(t.presence_out_of_date, page.time(at)),
+                None => t.presence_never_read.to_owned(),
+            })
+        } else {
+            None
+        };
+        let updated = board.generated_at.with_timezone(&page.tz).format("%H:%M:%S");
+        BoardLive {
+            rows: board.entries.into_iter().map(|e| BoardRow::new(e, page)).collect(),
+            available: board.available,
+            total: board.total,
+            updated: t.fill(t.presence_updated, updated),
+            warning,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "tenant/presence.html")]
 pub struct PresenceView {
     pub page: Page,
     pub q: String,
-    pub rows: Vec<BoardRow>,
-    pub available: usize,
-    pub total: usize,
+    pub live: BoardLive,
 }
 
 impl PresenceView {
     pub fn new(page: Page, q: String, board: Board) -> PresenceView {
-        let rows = board.entries.into_iter().map(|e| BoardRow::new(e, &page)).collect();
-        PresenceView { page, q, rows, available: board.available, total: board.total }
+        let live = BoardLive::new(board, &page);
+        PresenceView { page, q, live }
+    }
+}
+
+/// Just the live part of the board, for the page's script to swap in.
+#[derive(Template)]
+#[template(path = "tenant/presence_live.html")]
+pub struct PresenceLiveView {
+    pub page: Page,
+    pub live: BoardLive,
+}
+
+impl PresenceLiveView {
+    pub fn new(page: Page, board: Board) -> PresenceLiveView {
+        let live = BoardLive::new(board, &page);
+        PresenceLiveView { page, live }
     }
 }
 

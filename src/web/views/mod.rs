@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod availability;
+pub mod integrations;
 pub mod operator;
 pub mod setup;
 pub mod shared;
@@ -56,6 +57,7 @@ impl Page {
                 ("/sync", t.nav_sync),
                 ("/team", t.nav_team),
                 ("/settings/connection", t.nav_settings),
+                ("/integrations", t.nav_integrations),
                 ("/audit", t.nav_audit),
             ],
             Some(Role::Receptionist) => &[("/presence", t.nav_presence)],
