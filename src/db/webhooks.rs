@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::prelude::*;
 use sea_orm::sea_query::Expr;
-use sea_orm::{DatabaseBackend, IntoActiveModel, QueryOrder, QuerySelect};
+use sea_orm::{DatabaseBackend, ExprTrait, IntoActiveModel, QueryOrder, QuerySelect};
 
 use super::entities::{webhook_delivery, webhook_endpoint};
 use super::{TenantScope, statement};
@@ -196,14 +196,22 @@ pub async fn record_attempt(db: &impl ConnectionTrait, id: Uuid, attempt: Attemp
     Ok(())
 }
 
-/// Gives up every delivery still waiting for an endpoint that no longer takes them.
+/// Gives up every delivery still waiting for the endpoint, if it is switched off (an attempt
+/// in flight meanwhile is given up when it ends).
 pub async fn abandon_pending(db: &impl ConnectionTrait, endpoint_id: Uuid, why: &str) -> Result<u64, DbErr> {
     use webhook_delivery::Column as C;
+    let switched_off = sea_orm::sea_query::Query::select()
+        .column(webhook_endpoint::Column::Id)
+        .from(webhook_endpoint::Entity)
+        .and_where(Expr::col(webhook_endpoint::Column::Id).eq(endpoint_id))
+        .and_where(Expr::col(webhook_endpoint::Column::Enabled).eq(false))
+        .take();
     Ok(webhook_delivery::Entity::update_many()
         .col_expr(C::Status, Expr::value(DeliveryStatus::Failed))
         .col_expr(C::NextAttemptAt, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(C::LastError, Expr::value(why))
         .filter(C::EndpointId.eq(endpoint_id))
+        .filter(C::EndpointId.in_subquery(switched_off))
         .filter(C::Status.eq(DeliveryStatus::Pending))
         .filter(C::LockedUntil.is_null())
         .exec(db)

@@ -71,7 +71,7 @@ pub struct PresenceEntry {
     pub extension: Option<String>,
     pub department: Option<String>,
     pub sync_enabled: bool,
-    /// `None` when nothing is known (not synced yet, sync off, mailbox unreadable).
+    /// Null when nothing is known (not synced yet, sync off, mailbox unreadable).
     pub available: Option<bool>,
     pub state: AvailabilityState,
     pub until: Option<DateTime<Utc>>,

@@ -88,7 +88,8 @@ fn wants_page(path: &str) -> bool {
     !(path.starts_with("/api/")
         || path.starts_with("/static/")
         || path == "/healthz"
-        || path == "/readyz")
+        || path == "/readyz"
+        || path == "/metrics")
 }
 
 /// Renders error statuses as pages in the product's look and the caller's language, and
@@ -216,7 +217,9 @@ pub async fn request_context(
         None => None,
     };
     let existing_pre = req.cookie(pre_name).map(|c| c.value().to_owned()).filter(|v| v.len() == 43);
-    let new_pre = existing_pre.is_none().then(token::random_token);
+    // Machine clients have no forms to protect, so they get no pre-session cookie.
+    let new_pre = (existing_pre.is_none() && !req.path().starts_with("/api/"))
+        .then(token::random_token);
     let pre_value = existing_pre.clone().or_else(|| new_pre.clone()).unwrap_or_default();
     let binding = match &principal {
         Some(p) => Binding::Session(&p.session_hash),

@@ -83,7 +83,7 @@ impl ApiError {
                 format!(
                     "This token made too many requests. Try again in {} s, or use the stream \
                      (`/api/v1/presence/stream`) or ETags instead of frequent polling.",
-                    wait.as_secs().max(1)
+                    seconds(*wait)
                 ),
             ),
             ApiError::BadRequest(detail) => ("bad-request", "Bad request", detail.clone()),
@@ -99,6 +99,11 @@ impl ApiError {
             ),
         }
     }
+}
+
+/// Whole seconds to wait, rounded up: a client that waits that long is let in.
+fn seconds(wait: Duration) -> u64 {
+    wait.as_millis().div_ceil(1000).max(1) as u64
 }
 
 impl ResponseError for ApiError {
@@ -132,7 +137,7 @@ impl ResponseError for ApiError {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"calbridge\""));
             }
             ApiError::Limited(wait) => {
-                response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+                response.insert_header((header::RETRY_AFTER, seconds(*wait).to_string()));
             }
             _ => {}
         }

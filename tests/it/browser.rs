@@ -213,3 +213,64 @@ async fn a_new_customer_connects_microsoft_365_in_the_browser_and_sees_the_board
     client.close().await.unwrap();
     scheduler.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_changes_a_row_in_place_and_keeps_what_the_receptionist_typed() {
+    let test = "the_board_changes_a_row_in_place_and_keeps_what_the_receptionist_typed";
+    let Some(driver) = chromedriver().await else {
+        assert!(
+            std::env::var("CALBRIDGE_BROWSER_TESTS").is_err(),
+            "CALBRIDGE_BROWSER_TESTS is set, but chromium or chromedriver is missing"
+        );
+        crate::support::skip(test, "needs chromium and chromedriver");
+        return;
+    };
+    let world = World::new().await;
+    let hansen = world.customer("Hansen", "hansen.dk", "full").await;
+    world.app.create_member(hansen.id, "reception@hansen.dk", "receptionist").await;
+    let start = now() + chrono::Duration::seconds(12);
+    let anna_meeting = meeting("Kundemøde", start, start + chrono::Duration::minutes(30));
+    world.person(&hansen, "anna", vec![anna_meeting]).await;
+    world.person(&hansen, "bo", vec![]).await;
+    world.sync(&hansen).await;
+    let scheduler = world.scheduler(options("live")).await.unwrap();
+    let base = format!("http://{}", world.app.addr);
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+
+    client.goto(&format!("{base}/login")).await.unwrap();
+    fill(&client, "f-email", "reception@hansen.dk").await;
+    fill(&client, "f-password", PASSWORD).await;
+    submit(&client, "main form button[type=submit]").await;
+    client.goto(&format!("{base}/presence")).await.unwrap();
+    // A mark on this very page: a reload would lose it.
+    client.execute("window.notReloaded = true; return true", vec![]).await.unwrap();
+
+    // The receptionist types (without searching) while anna's meeting is about to start.
+    let search = client.find(Locator::Id("f-q")).await.unwrap();
+    search.click().await.unwrap();
+    search.send_keys("ann").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let live = client.find(Locator::Id("board-live")).await.unwrap().html(true).await.unwrap();
+        if live.contains("Kundemøde") {
+            assert!(!live.contains("bo@hansen.dk"), "the typed search filters the rows: {live}");
+            assert!(live.contains("Updated"), "{live}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "anna's row never changed: {live}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let typed = client.find(Locator::Id("f-q")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(typed.as_deref(), Some("ann"), "the search field keeps its text");
+    let state = client
+        .execute(
+            "return [window.notReloaded === true, document.activeElement && document.activeElement.id]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(state, serde_json::json!([true, "f-q"]), "no reload, and the field keeps its focus");
+    client.close().await.unwrap();
+    scheduler.shutdown().await;
+}

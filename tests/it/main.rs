@@ -21,6 +21,7 @@ mod login;
 mod mail;
 mod onboarding;
 mod portal;
+mod integrations;
 mod provider;
 mod scheduling;
 mod sessions;

@@ -15,10 +15,12 @@ struct Tenants {
     a_user: Uuid,
     a_reception: Uuid,
     a_invite: Uuid,
+    a_token: Uuid,
+    a_hook: Uuid,
 }
 
 async fn two_tenants() -> Tenants {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.webhook_allow_private = true).await;
     let a = app.create_tenant("Alfa A/S", 5).await;
     let b = app.create_tenant("Beta ApS", 5).await;
     app.create_member(a, "admin@alfa.dk", "tenant_admin").await;
@@ -36,9 +38,21 @@ async fn two_tenants() -> Tenants {
     .await
     .unwrap()
     .id;
+    let a_token = calbridge::services::api_tokens::create(&app.state, &actor, scope, "Omstilling")
+        .await
+        .unwrap()
+        .row
+        .id;
+    let hook = calbridge::services::webhooks::EndpointInput {
+        url: "http://127.0.0.1:9/alfa".into(),
+        events: vec!["presence.changed".into()],
+        enabled: false,
+    };
+    let a_hook =
+        calbridge::services::webhooks::create(&app.state, &actor, scope, &hook).await.unwrap().endpoint_id;
     app.create_member(b, "admin@beta.dk", "tenant_admin").await;
     app.create_operator("ops@calbridge.dk").await;
-    Tenants { app, a, a_user, a_reception, a_invite }
+    Tenants { app, a, a_user, a_reception, a_invite, a_token, a_hook }
 }
 
 impl Tenants {
@@ -53,6 +67,10 @@ impl Tenants {
                 self.a_invite
             } else if prefix.starts_with("/team/accounts") {
                 self.a_reception
+            } else if prefix.starts_with("/integrations/tokens") {
+                self.a_token
+            } else if prefix.starts_with("/integrations/webhooks") {
+                self.a_hook
             } else {
                 panic!("the matrix has no object for {} {}: add one", route.method, route.path)
             }
@@ -87,6 +105,9 @@ impl Tenants {
             ("provider_configs", "tenant_id"),
             ("sync_states", "tenant_id"),
             ("audit_events", "tenant_id"),
+            ("api_tokens", "tenant_id"),
+            ("webhook_endpoints", "tenant_id"),
+            ("webhook_deliveries", "tenant_id"),
         ] {
             let sql = format!("SELECT * FROM {table} WHERE {column} = $1 ORDER BY 1");
             let sql = if backend == sea_orm::DatabaseBackend::Sqlite {
@@ -125,6 +146,11 @@ async fn call(browser: &Browser, route: &Route, path: &str, token: &str) -> crat
         "POST" => browser.post_with_token(path, token, FIELDS).await,
         other => panic!("a {other} route: teach the matrix its method"),
     }
+}
+
+/// Routes for signed-in people (the API's routes answer machine clients, see `integrations`).
+fn portal_routes() -> impl Iterator<Item = &'static Route> {
+    ROUTES.iter().filter(|r| !matches!(r.access, Access::Public | Access::ApiToken))
 }
 
 fn routes(access: &[Access]) -> impl Iterator<Item = &'static Route> {
@@ -185,7 +211,7 @@ async fn anonymous_callers_are_sent_to_sign_in_on_every_route_that_needs_an_acco
     let token = anonymous.get("/login").await.csrf();
     let before = t.snapshot().await;
     let mut checked = 0;
-    for route in ROUTES.iter().filter(|r| r.access != Access::Public) {
+    for route in portal_routes() {
         let path = t.path(route);
         let res = call(&anonymous, route, &path, &token).await;
         assert_eq!(res.status, 303, "{} {path}", route.method);
@@ -193,7 +219,7 @@ async fn anonymous_callers_are_sent_to_sign_in_on_every_route_that_needs_an_acco
         assert!(location.starts_with("/login"), "{} {path} -> {location}", route.method);
         checked += 1;
     }
-    assert_eq!(checked, ROUTES.iter().filter(|r| r.access != Access::Public).count());
+    assert_eq!(checked, portal_routes().count());
     assert_eq!(t.snapshot().await, before);
 }
 
@@ -220,7 +246,13 @@ async fn operators_and_tenant_admins_are_refused_each_others_routes() {
 #[tokio::test]
 async fn every_route_of_the_table_is_known_to_the_matrix() {
     // Public routes need no account, so only the rest can be refused; each kind must exist.
-    for access in [Access::SignedIn, Access::Operator, Access::TenantAdmin, Access::TenantMember] {
+    for access in [
+        Access::SignedIn,
+        Access::Operator,
+        Access::TenantAdmin,
+        Access::TenantMember,
+        Access::ApiToken,
+    ] {
         assert!(ROUTES.iter().any(|r| r.access == access), "{access:?}");
     }
     let t = two_tenants().await;

@@ -158,7 +158,12 @@ pub async fn conclude(
             (attempt, next.is_none().then_some(DisabledReason::Failing))
         }
     };
+    let retrying = record.next_attempt_at.is_some();
     webhooks::record_attempt(&state.db, delivery.id, record).await?;
+    if retrying {
+        // Switched off while this attempt was under way: no retry.
+        webhooks::abandon_pending(&state.db, endpoint.id, "endpoint switched off").await?;
+    }
     if let Some(reason) = disable {
         let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
         let switched = webhooks::disable(&txn, endpoint.id, reason, now).await?;

@@ -14,6 +14,7 @@ pub mod graph;
 pub mod ids;
 pub mod outage;
 pub mod provider;
+pub mod receiver;
 pub mod scenario;
 pub mod smtp;
 pub mod world;
@@ -289,10 +290,25 @@ impl Browser {
         self.jar.add_cookie_str(&format!("{name}={value}; Path=/"), &url);
     }
 
-    async fn page(response: reqwest::Response) -> Page {
+    async fn page(mut response: reqwest::Response) -> Page {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.text().await.unwrap_or_default();
+        let streaming = headers
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap_or_default().starts_with("text/event-stream"));
+        let body = if streaming {
+            // An event stream never ends: its first event (the snapshot) stands for the page.
+            let mut body = String::new();
+            while !(body.contains("event: snapshot") && body.ends_with("\n\n")) {
+                match tokio::time::timeout(Duration::from_secs(10), response.chunk()).await {
+                    Ok(Ok(Some(chunk))) => body.push_str(&String::from_utf8_lossy(&chunk)),
+                    _ => break,
+                }
+            }
+            body
+        } else {
+            response.text().await.unwrap_or_default()
+        };
         Page { status, headers, body }
     }
 

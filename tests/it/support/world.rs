@@ -56,11 +56,17 @@ pub fn quick_tunables() -> Tunables {
 
 impl World {
     pub async fn new() -> World {
+        World::new_with(|_| {}).await
+    }
+
+    /// A world whose app has settings of the test's own.
+    pub async fn new_with(adjust: impl FnOnce(&mut calbridge::config::Config)) -> World {
         let sim = Simulator::start(super::scenario::contoso(), "127.0.0.1:0").await.unwrap();
         let base = sim.base_url().to_owned();
         let app = TestApp::spawn_with(|c| {
             c.ms_login_url = base.parse().unwrap();
             c.ms_graph_url = base.parse().unwrap();
+            adjust(c);
         })
         .await;
         let mut state = app.state.clone();
@@ -233,6 +239,17 @@ impl World {
             .one(&self.state.db)
             .await
             .unwrap()
+    }
+
+    /// When the tenant's first history entry in `state` was written (its `at`).
+    pub async fn row_history_at(&self, tenant: Uuid, state: &str) -> DateTime<Utc> {
+        calbridge::db::events::since(&self.state.db, tenant_scope(tenant), 0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|h| h.state.as_str() == state)
+            .map(|h| h.at)
+            .expect("a history entry in that state")
     }
 
     pub async fn sync_state(
