@@ -206,15 +206,19 @@ pub async fn append_history(
                     serde_json::json!({
                         "id": h.id, "tenant_id": h.tenant_id, "user_id": h.user_id, "at": h.at,
                         "available": h.available, "state": h.state, "until": h.until,
-                        "appointment_json": h.appointment_json,
+                        "appointment_json": h.appointment_json, "seq": h.seq,
+                        "next_change_at": h.next_change_at,
                     })
                 })
                 .collect();
             let sql = "INSERT INTO availability_history \
-                (id, tenant_id, user_id, at, available, state, until, appointment_json) \
-                SELECT id, tenant_id, user_id, at, available, state, until, appointment_json \
+                (id, tenant_id, user_id, at, available, state, until, appointment_json, seq, \
+                next_change_at) \
+                SELECT id, tenant_id, user_id, at, available, state, until, appointment_json, seq, \
+                next_change_at \
                 FROM json_to_recordset($1::json) AS r(id uuid, tenant_id uuid, user_id uuid, \
-                at timestamptz, available boolean, state text, until timestamptz, appointment_json text)";
+                at timestamptz, available boolean, state text, until timestamptz, \
+                appointment_json text, seq bigint, next_change_at timestamptz)";
             let document = serde_json::Value::Array(records).to_string();
             db.execute_raw(Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,

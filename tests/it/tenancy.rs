@@ -80,6 +80,7 @@ impl Tenants {
             let close = path[open..].find('}').unwrap() + open;
             let value = match &path[open + 1..close] {
                 "invite" => self.a_invite.to_string(),
+                "email" => "anna@alfa.dk".to_owned(),
                 "id" => id(&path[..open]).to_string(),
                 // A wizard page: not an object of anyone's.
                 "step" => "entra".to_owned(),
@@ -259,4 +260,35 @@ async fn every_route_of_the_table_is_known_to_the_matrix() {
     for route in ROUTES.iter().filter(|r| r.access != Access::Public) {
         assert!(!t.path(route).contains('{'), "{}", route.path);
     }
+}
+
+#[tokio::test]
+async fn the_apis_routes_refuse_callers_without_a_token_and_hide_other_tenants() {
+    let t = two_tenants().await;
+    let b = t.app.create_tenant("Gamma ApS", 5).await;
+    let b_token = crate::integrations::token(&t.app, b, "Gamma").await;
+    // A signed-in admin of tenant A, with the session cookie but no token.
+    let (admin, _) = signed_in(&t.app, "admin@alfa.dk", "/dashboard").await;
+    let before = t.snapshot().await;
+    let mut checked = 0;
+    for route in ROUTES.iter().filter(|r| r.access == Access::ApiToken) {
+        let path = t.path(route);
+        let res = admin.get(&path).await;
+        assert_eq!(res.status, 401, "a session is not an API token: {path}");
+        assert_eq!(res.headers["content-type"], "application/problem+json");
+        let api = crate::integrations::ApiClient::new(&t.app, &b_token);
+        let res = api.get(&path).await;
+        if route.path.contains('{') {
+            assert_eq!(res.status(), 404, "{path}");
+        } else if path.ends_with("/stream") {
+            let mut stream = api.stream(&path, None).await;
+            let first = stream.next(std::time::Duration::from_secs(5)).await.unwrap();
+            assert!(!first.data.contains("alfa.dk"), "{path}");
+        } else {
+            assert!(!res.text().await.unwrap().contains("alfa.dk"), "{path}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+    assert_eq!(t.snapshot().await, before);
 }
