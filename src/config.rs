@@ -232,18 +232,24 @@ impl Config {
         }
         let api_rate_per_minute = match get("CALBRIDGE_API_RATE_PER_MINUTE") {
             None => 600,
-            Some(raw) => raw.trim().parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(
-                || {
-                    ConfigError::new(
-                        "CALBRIDGE_API_RATE_PER_MINUTE",
-                        format!("'{raw}' is not a whole number between 1 and 1000000"),
-                    )
-                },
-            )?,
+            Some(raw) => {
+                raw.trim().parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(
+                    || {
+                        ConfigError::new(
+                            "CALBRIDGE_API_RATE_PER_MINUTE",
+                            format!("'{raw}' is not a whole number between 1 and 1000000"),
+                        )
+                    },
+                )?
+            }
         };
         let webhook_allow_private = flag(&get, "CALBRIDGE_WEBHOOK_ALLOW_PRIVATE")?;
-        let metrics_token = get("CALBRIDGE_METRICS_TOKEN").map(|t| SecretString::from(t.trim().to_owned()));
-        if metrics_token.as_ref().is_some_and(|t| secrecy::ExposeSecret::expose_secret(t).len() < 16) {
+        let metrics_token =
+            get("CALBRIDGE_METRICS_TOKEN").map(|t| SecretString::from(t.trim().to_owned()));
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| secrecy::ExposeSecret::expose_secret(t).len() < 16)
+        {
             return Err(ConfigError::new(
                 "CALBRIDGE_METRICS_TOKEN",
                 "is shorter than 16 characters; use a long random value (openssl rand -hex 24)",
@@ -300,11 +306,16 @@ impl Config {
 }
 
 /// `true`/`false` (also `1`/`0`, `yes`/`no`); `false` when unset.
-fn flag(get: &impl Fn(&str) -> Option<String>, variable: &'static str) -> Result<bool, ConfigError> {
+fn flag(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+) -> Result<bool, ConfigError> {
     match get(variable).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
         None | Some("false" | "0" | "no") => Ok(false),
         Some("true" | "1" | "yes") => Ok(true),
-        Some(other) => Err(ConfigError::new(variable, format!("'{other}' is neither true nor false"))),
+        Some(other) => {
+            Err(ConfigError::new(variable, format!("'{other}' is neither true nor false")))
+        }
     }
 }
 

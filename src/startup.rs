@@ -78,7 +78,9 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         mailer,
         hub: Arc::default(),
         webhook_wake: Arc::default(),
-        api_limiter: Arc::new(crate::services::api_tokens::RateLimiter::new(config.api_rate_per_minute)),
+        api_limiter: Arc::new(crate::services::api_tokens::RateLimiter::new(
+            config.api_rate_per_minute,
+        )),
         providers: Arc::new(ProviderRegistry::new(&config, clock.clone())),
         clock,
         csrf: CsrfKey::new(keyring.current().derive("csrf")),
@@ -140,7 +142,8 @@ impl Application {
         .shutdown_timeout(10)
         .listen(listener)?
         .run();
-        let metrics = state.config.metrics_bind.map(|bind| metrics_server(&state, bind)).transpose()?;
+        let metrics =
+            state.config.metrics_bind.map(|bind| metrics_server(&state, bind)).transpose()?;
         Ok(Application { addr, server, state, metrics })
     }
 

@@ -150,7 +150,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(WebhookEndpoints::SecretRotatedAt))
                     .col(string_null(WebhookEndpoints::DisabledReason))
                     .col(timestamp_with_time_zone_null(WebhookEndpoints::DisabledAt))
-                    .foreign_key(&mut tenant_fk(WebhookEndpoints::Table, WebhookEndpoints::TenantId))
+                    .foreign_key(&mut tenant_fk(
+                        WebhookEndpoints::Table,
+                        WebhookEndpoints::TenantId,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -182,7 +185,10 @@ impl MigrationTrait for Migration {
             .await?;
         for (name, columns) in [
             ("idx_deliveries_due", [WebhookDeliveries::Status, WebhookDeliveries::NextAttemptAt]),
-            ("idx_deliveries_endpoint", [WebhookDeliveries::EndpointId, WebhookDeliveries::CreatedAt]),
+            (
+                "idx_deliveries_endpoint",
+                [WebhookDeliveries::EndpointId, WebhookDeliveries::CreatedAt],
+            ),
         ] {
             let mut index = Index::create();
             index.name(name).table(WebhookDeliveries::Table);
@@ -205,7 +211,10 @@ impl MigrationTrait for Migration {
         }
         manager
             .drop_index(
-                Index::drop().name("idx_history_tenant_seq").table(AvailabilityHistory::Table).to_owned(),
+                Index::drop()
+                    .name("idx_history_tenant_seq")
+                    .table(AvailabilityHistory::Table)
+                    .to_owned(),
             )
             .await?;
         for column in [AvailabilityHistory::Seq, AvailabilityHistory::NextChangeAt] {

@@ -5,7 +5,7 @@ use sea_orm::prelude::Uuid;
 use serde_json::json;
 
 use super::ApiTokenCommand;
-use super::commands::{Failure, state, tenant_scope};
+use super::context::{Failure, state, tenant_scope};
 use super::output::{printable, table};
 use crate::services::{Actor, api_tokens};
 
@@ -63,12 +63,14 @@ pub(super) async fn run(command: ApiTokenCommand) -> Result<(), Failure> {
             let id = Uuid::parse_str(id.trim()).map_err(|_| {
                 Failure::Usage(format!("'{id}' is not a token id (see: calbridge api-token list)"))
             })?;
-            api_tokens::revoke(&state, &Actor::command_line(), scope, id).await.map_err(|e| match e {
-                crate::services::Error::NotFound => {
-                    Failure::Usage(format!("no live token {id} in this tenant"))
-                }
-                other => other.into(),
-            })?;
+            api_tokens::revoke(&state, &Actor::command_line(), scope, id).await.map_err(
+                |e| match e {
+                    crate::services::Error::NotFound => {
+                        Failure::Usage(format!("no live token {id} in this tenant"))
+                    }
+                    other => other.into(),
+                },
+            )?;
             eprintln!("Token {id} revoked.");
         }
     }

@@ -2,16 +2,15 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use sea_orm::prelude::Uuid;
 use secrecy::SecretString;
 use serde_json::json;
 
+use super::context::{Failure, close_databases, config, opened, state, tenant_scope};
 use super::output::{printable, table};
 use super::{
     Cli, Command, KeysCommand, OperatorCommand, SetGraphArgs, TenantCommand, UserAddArgs,
     UserCommand,
 };
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::FailureReason;
 use crate::domain::provider::PermissionFit;
@@ -22,49 +21,8 @@ use crate::services::connection_test::{Item, Outcome, Report};
 use crate::services::credentials::GraphInput;
 use crate::services::directory::UserInput;
 use crate::services::tenants::TenantInput;
-use crate::services::{self, Actor, AppState, FormError, TenantScope};
-use crate::startup::{Application, build_state};
-
-/// A failure worth one line on stderr: bad input (exit 2) or a failed operation (exit 1).
-#[derive(Debug)]
-pub(super) enum Failure {
-    Usage(String),
-    Failed(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Failure {
-        Failure::Failed(e)
-    }
-}
-
-/// Refused input is the caller's to fix (exit 2); anything else is a failed operation.
-impl From<services::Error> for Failure {
-    fn from(e: services::Error) -> Failure {
-        match e {
-            services::Error::Invalid(problems) | services::Error::Conflict(problems) => {
-                Failure::Usage(problems.to_string())
-            }
-            services::Error::NotFound => Failure::Usage("not found".into()),
-            services::Error::Unusable => {
-                Failure::Usage("the link is invalid, used or expired".into())
-            }
-            services::Error::Busy => {
-                Failure::Failed(anyhow::anyhow!("the service is busy; try again shortly"))
-            }
-            services::Error::Internal(cause) => Failure::Failed(cause),
-        }
-    }
-}
-
-impl<P> From<FormError<P>> for Failure {
-    fn from(e: FormError<P>) -> Failure {
-        match e {
-            FormError::Refused(refused) => Failure::Usage(refused.errors.to_string()),
-            FormError::Other(e) => e.into(),
-        }
-    }
-}
+use crate::services::{self, Actor};
+use crate::startup::Application;
 
 pub async fn run(cli: Cli) -> ExitCode {
     let result = dispatch(cli).await;
@@ -78,35 +36,6 @@ pub async fn run(cli: Cli) -> ExitCode {
         Err(Failure::Failed(e)) => {
             eprintln!("error: {}", printable(&format!("{e:#}")));
             ExitCode::FAILURE
-        }
-    }
-}
-
-fn config() -> Result<Config, Failure> {
-    Config::from_env().map_err(|e| Failure::Usage(e.to_string()))
-}
-
-pub(super) async fn state() -> Result<AppState, Failure> {
-    opened(config()?).await
-}
-
-/// Database pools this command opened. They are closed before the process exits, so that
-/// PostgreSQL sees each connection end properly instead of a reset.
-static OPENED: std::sync::Mutex<Vec<sea_orm::DatabaseConnection>> =
-    std::sync::Mutex::new(Vec::new());
-
-async fn opened(config: Config) -> Result<AppState, Failure> {
-    let state = build_state(config, Clock::system()).await?;
-    OPENED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(state.db.clone());
-    Ok(state)
-}
-
-async fn close_databases() {
-    let pools =
-        std::mem::take(&mut *OPENED.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-    for pool in pools {
-        if let Err(e) = pool.close().await {
-            tracing::debug!(error = %e, "closing the database pool");
         }
     }
 }
@@ -382,18 +311,6 @@ async fn test_connection(tenant: &str, mailbox: Option<&str>) -> Result<(), Fail
 }
 
 /// The operator CLI acts with full rights, so any existing tenant id is a valid scope.
-pub(super) async fn tenant_scope(state: &AppState, raw: &str) -> Result<TenantScope, Failure> {
-    let id = Uuid::parse_str(raw.trim()).map_err(|_| {
-        Failure::Usage(format!("--tenant: '{raw}' is not a tenant id (see: calbridge tenant list)"))
-    })?;
-    match services::tenants::operator_scope(state, id).await {
-        Err(services::Error::NotFound) => {
-            Err(Failure::Usage(format!("--tenant: no tenant has the id {id}")))
-        }
-        other => Ok(other?),
-    }
-}
-
 async fn add_user(args: UserAddArgs) -> Result<(), Failure> {
     let state = state().await?;
     let scope = tenant_scope(&state, &args.tenant).await?;

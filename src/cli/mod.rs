@@ -2,6 +2,7 @@
 
 mod api_tokens;
 mod commands;
+mod context;
 mod output;
 
 use clap::{Args, Parser, Subcommand};

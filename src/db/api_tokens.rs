@@ -14,7 +14,10 @@ pub async fn insert(db: &impl ConnectionTrait, token: api_token::Model) -> Resul
 }
 
 /// The tenant's tokens, newest first, revoked ones included.
-pub async fn list(db: &impl ConnectionTrait, scope: TenantScope) -> Result<Vec<api_token::Model>, DbErr> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+) -> Result<Vec<api_token::Model>, DbErr> {
     api_token::Entity::find()
         .filter(api_token::Column::TenantId.eq(scope.tenant_id()))
         .order_by_desc(api_token::Column::CreatedAt)
@@ -23,7 +26,10 @@ pub async fn list(db: &impl ConnectionTrait, scope: TenantScope) -> Result<Vec<a
 }
 
 /// The token with this hash, revoked or not.
-pub async fn find_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<api_token::Model>, DbErr> {
+pub async fn find_by_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<api_token::Model>, DbErr> {
     api_token::Entity::find().filter(api_token::Column::TokenHash.eq(hash)).one(db).await
 }
 

@@ -6,9 +6,9 @@
 //! moment never take the same tenant; SQLite runs one scheduler per database file.
 
 use chrono::{DateTime, Utc};
+use sea_orm::DatabaseBackend;
 use sea_orm::prelude::*;
 use sea_orm::sea_query::Expr;
-use sea_orm::DatabaseBackend;
 
 use super::statement;
 

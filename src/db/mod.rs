@@ -4,12 +4,12 @@
 //! is built from the authenticated principal; a row of another tenant is simply not found.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod availability;
-pub mod api_tokens;
 pub mod directory;
-pub mod events;
 pub mod entities;
+pub mod events;
 pub mod instances;
 pub mod invites;
 pub mod leases;
@@ -29,6 +29,15 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
 
 pub use scope::TenantScope;
+
+/// One stored ciphertext, wherever it lives; for key rotation, which spans every tenant.
+pub struct StoredSecret {
+    pub tenant_id: sea_orm::prelude::Uuid,
+    /// The row holding it: the tenant's connection, or a webhook endpoint.
+    pub row_id: sea_orm::prelude::Uuid,
+    pub field: crate::secrets::SecretField,
+    pub ciphertext: String,
+}
 
 /// Writes SQL once with `$n` placeholders; SQLite gets `?n`, which binds by the same number.
 pub(crate) fn statement(

@@ -5,6 +5,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::prelude::*;
 use sea_orm::sea_query::{Expr, OnConflict};
 
+use super::StoredSecret;
 use super::TenantScope;
 use super::entities::provider_config;
 use crate::domain::provider::{DetailLevel, ProviderKind};
@@ -73,15 +74,6 @@ pub async fn save_graph(
     Ok(())
 }
 
-/// One stored ciphertext, wherever it lives; for key rotation, which spans every tenant.
-pub struct StoredSecret {
-    pub tenant_id: Uuid,
-    /// The row holding it: the tenant's connection, or a webhook endpoint.
-    pub row_id: Uuid,
-    pub field: SecretField,
-    pub ciphertext: String,
-}
-
 pub async fn all_secrets(db: &impl ConnectionTrait) -> Result<Vec<StoredSecret>, DbErr> {
     let rows = provider_config::Entity::find().all(db).await?;
     let mut secrets = Vec::new();
@@ -115,7 +107,8 @@ pub async fn replace_secret(
     let column = match old.field {
         SecretField::GraphClientSecret => provider_config::Column::ClientSecretCiphertext,
         SecretField::EwsPassword => provider_config::Column::EwsPasswordCiphertext,
-        SecretField::WebhookSecret => return super::webhooks::replace_secret(db, old, new_ciphertext).await,
+        // Kept with the endpoint, see `webhooks::replace_secret`.
+        SecretField::WebhookSecret => return Ok(false),
     };
     let result = provider_config::Entity::update_many()
         .col_expr(column, Expr::value(new_ciphertext))

@@ -6,8 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{DatabaseBackend, ExprTrait, IntoActiveModel, QueryOrder, QuerySelect};
 
 use super::entities::{webhook_delivery, webhook_endpoint};
-use super::{TenantScope, statement};
-use super::provider_configs::StoredSecret;
+use super::{StoredSecret, TenantScope, statement};
 use crate::domain::integration::{DeliveryStatus, DisabledReason, EventType};
 use crate::secrets::SecretField;
 
@@ -19,7 +18,9 @@ pub async fn insert_endpoint(
     db: &impl ConnectionTrait,
     endpoint: webhook_endpoint::Model,
 ) -> Result<(), DbErr> {
-    webhook_endpoint::Entity::insert(endpoint.into_active_model()).exec_without_returning(db).await?;
+    webhook_endpoint::Entity::insert(endpoint.into_active_model())
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -50,10 +51,7 @@ pub async fn endpoints_by_ids(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = Uuid>,
 ) -> Result<Vec<webhook_endpoint::Model>, DbErr> {
-    webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::Id.is_in(ids))
-        .all(db)
-        .await
+    webhook_endpoint::Entity::find().filter(webhook_endpoint::Column::Id.is_in(ids)).all(db).await
 }
 
 /// Saves an endpoint's settings (the caller found it within its tenant).
@@ -77,7 +75,11 @@ pub async fn update_endpoint(
     Ok(())
 }
 
-pub async fn delete_endpoint(db: &impl ConnectionTrait, scope: TenantScope, id: Uuid) -> Result<u64, DbErr> {
+pub async fn delete_endpoint(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    id: Uuid,
+) -> Result<u64, DbErr> {
     Ok(webhook_endpoint::Entity::delete_many()
         .filter(webhook_endpoint::Column::Id.eq(id))
         .filter(webhook_endpoint::Column::TenantId.eq(scope.tenant_id()))
@@ -142,7 +144,8 @@ pub async fn claim_due(
 ) -> Result<Vec<webhook_delivery::Model>, DbErr> {
     let backend = db.get_database_backend();
     let lock = if backend == DatabaseBackend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
-    let free = "status = $4 AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)";
+    let free =
+        "status = $4 AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)";
     let sql = format!(
         "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1 \
          WHERE {free} AND id IN ( \
@@ -181,7 +184,11 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
-pub async fn record_attempt(db: &impl ConnectionTrait, id: Uuid, attempt: Attempt) -> Result<(), DbErr> {
+pub async fn record_attempt(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    attempt: Attempt,
+) -> Result<(), DbErr> {
     use webhook_delivery::Column as C;
     webhook_delivery::Entity::update_many()
         .col_expr(C::Status, Expr::value(attempt.status))
@@ -198,7 +205,11 @@ pub async fn record_attempt(db: &impl ConnectionTrait, id: Uuid, attempt: Attemp
 
 /// Gives up every delivery still waiting for the endpoint, if it is switched off (an attempt
 /// in flight meanwhile is given up when it ends).
-pub async fn abandon_pending(db: &impl ConnectionTrait, endpoint_id: Uuid, why: &str) -> Result<u64, DbErr> {
+pub async fn abandon_pending(
+    db: &impl ConnectionTrait,
+    endpoint_id: Uuid,
+    why: &str,
+) -> Result<u64, DbErr> {
     use webhook_delivery::Column as C;
     let switched_off = sea_orm::sea_query::Query::select()
         .column(webhook_endpoint::Column::Id)

@@ -332,9 +332,8 @@ impl Inner {
     async fn sync_one(self: Arc<Self>, claim: Claim) {
         let instance = self.options.instance.as_str();
         let started = self.state.clock.now();
-        let elapsed = |from: chrono::DateTime<chrono::Utc>| {
-            (self.state.clock.now() - from).as_seconds_f64()
-        };
+        let elapsed =
+            |from: chrono::DateTime<chrono::Utc>| (self.state.clock.now() - from).as_seconds_f64();
         let heartbeat = async {
             loop {
                 tokio::time::sleep(self.options.heartbeat).await;

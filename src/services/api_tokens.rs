@@ -97,8 +97,15 @@ pub async fn revoke(state: &AppState, actor: &Actor, scope: TenantScope, id: Uui
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
     let revoked = api_tokens::revoke(&txn, scope, id, state.clock.now()).await?;
     let token = revoked.ok_or(Error::NotFound)?;
-    audit::record(&txn, state, actor, Some(scope.tenant_id()), "api_token.revoked", Some(token.name))
-        .await?;
+    audit::record(
+        &txn,
+        state,
+        actor,
+        Some(scope.tenant_id()),
+        "api_token.revoked",
+        Some(token.name),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -138,7 +145,9 @@ impl RateLimiter {
     pub fn new(per_minute: u32) -> RateLimiter {
         let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(per_minute / 6).unwrap_or(NonZeroU32::MIN);
-        RateLimiter { limiter: governor::RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst)) }
+        RateLimiter {
+            limiter: governor::RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst)),
+        }
     }
 
     fn check(&self, token: Uuid) -> Result<(), Duration> {
@@ -158,7 +167,8 @@ pub async fn authenticate(
         .map(str::trim)
         .filter(|t| t.starts_with(PREFIX) && t.len() < 200)
         .ok_or(Refusal::Unauthenticated)?;
-    let found = api_tokens::find_by_hash(&state.db, &token::hash(presented)).await.map_err(Error::from)?;
+    let found =
+        api_tokens::find_by_hash(&state.db, &token::hash(presented)).await.map_err(Error::from)?;
     let token = found.filter(|t| t.revoked_at.is_none()).ok_or(Refusal::Unauthenticated)?;
     state.api_limiter.check(token.id).map_err(Refusal::Limited)?;
     let now = state.clock.now();

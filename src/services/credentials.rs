@@ -152,7 +152,13 @@ pub async fn rotate(state: &AppState, actor: &Actor) -> Result<Rotation> {
                 )
             })?;
         let fresh = state.keyring.encrypt(&stored.tenant_id, stored.field, &plain);
-        if !provider_configs::replace_secret(&txn, &stored, fresh).await? {
+        let replaced = match stored.field {
+            SecretField::WebhookSecret => {
+                crate::db::webhooks::replace_secret(&txn, &stored, fresh).await?
+            }
+            _ => provider_configs::replace_secret(&txn, &stored, fresh).await?,
+        };
+        if !replaced {
             return Err(anyhow::anyhow!(
                 "the secret of tenant {} changed during the rotation; run it again",
                 stored.tenant_id

@@ -221,7 +221,10 @@ pub async fn webhook_disabled(
             ("reason", why),
             ("link", link.as_str()),
         ];
-        (fill(t.mail_webhook_disabled_subject, &values), fill(t.mail_webhook_disabled_body, &values))
+        (
+            fill(t.mail_webhook_disabled_subject, &values),
+            fill(t.mail_webhook_disabled_body, &values),
+        )
     };
     let key = format!("{}:{}", endpoint.id, at.timestamp());
     notify(state, &tenant, WEBHOOK_DISABLED, &key, write).await

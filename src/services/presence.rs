@@ -113,7 +113,9 @@ pub struct Filter {
 impl Filter {
     fn matches(&self, e: &PresenceEntry, state: Option<AvailabilityState>) -> bool {
         let same = |wanted: &Option<String>, value: Option<&str>| {
-            wanted.as_deref().is_none_or(|w| value.is_some_and(|v| v.eq_ignore_ascii_case(w.trim())))
+            wanted
+                .as_deref()
+                .is_none_or(|w| value.is_some_and(|v| v.eq_ignore_ascii_case(w.trim())))
         };
         same(&self.email, Some(&e.email))
             && same(&self.extension, e.extension.as_deref())
@@ -147,12 +149,17 @@ pub async fn list(state: &AppState, scope: TenantScope) -> Result<Presence> {
 }
 
 /// The tenant's people that `filter` picks; an unknown `state` is refused.
-pub async fn document(state: &AppState, scope: TenantScope, filter: &Filter) -> Result<PresenceList> {
+pub async fn document(
+    state: &AppState,
+    scope: TenantScope,
+    filter: &Filter,
+) -> Result<PresenceList> {
     let wanted = match filter.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(raw) => Some(raw.parse::<AvailabilityState>().map_err(|_| {
-            Error::Invalid(FieldErrors::single("state", Invalid::Required))
-        })?),
+        Some(raw) => Some(
+            raw.parse::<AvailabilityState>()
+                .map_err(|_| Error::Invalid(FieldErrors::single("state", Invalid::Required)))?,
+        ),
     };
     let generated_at = state.clock.now();
     let users =
@@ -251,7 +258,8 @@ fn blank(user: directory_user::Model) -> PresenceEntry {
 }
 
 fn appointment(json: Option<&str>) -> Option<Appointment> {
-    json.and_then(|json| serde_json::from_str::<VisibleAppointment>(json).ok()).map(Appointment::from)
+    json.and_then(|json| serde_json::from_str::<VisibleAppointment>(json).ok())
+        .map(Appointment::from)
 }
 
 /// The person as a history entry (an event) shows them: the state confirmed at that moment.

@@ -194,7 +194,12 @@ struct Batch {
     more: bool,
 }
 
-async fn read_events(state: &AppState, scope: TenantScope, after: i64, limit: u64) -> Result<Batch> {
+async fn read_events(
+    state: &AppState,
+    scope: TenantScope,
+    after: i64,
+    limit: u64,
+) -> Result<Batch> {
     let rows = events::since(&state.db, scope, after, limit).await?;
     let more = rows.len() as u64 == limit;
     let last_seq = rows.last().and_then(|r| r.seq);
@@ -206,11 +211,12 @@ async fn to_events(
     scope: TenantScope,
     rows: Vec<availability_history::Model>,
 ) -> Result<Vec<Arc<Event>>> {
-    let users: HashMap<Uuid, _> = directory::by_ids(&state.db, scope, rows.iter().map(|r| r.user_id))
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let users: HashMap<Uuid, _> =
+        directory::by_ids(&state.db, scope, rows.iter().map(|r| r.user_id))
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
     let mut events = Vec::with_capacity(rows.len());
     for row in &rows {
         let (Some(seq), Some(user)) = (row.seq, users.get(&row.user_id)) else { continue };
@@ -281,7 +287,8 @@ async fn replay(
     if after == latest {
         return Ok(Some((Vec::new(), after)));
     }
-    let complete = events::oldest(&state.db, scope).await?.is_some_and(|oldest| oldest <= after + 1);
+    let complete =
+        events::oldest(&state.db, scope).await?.is_some_and(|oldest| oldest <= after + 1);
     if !complete {
         return Ok(None);
     }

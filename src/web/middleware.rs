@@ -218,8 +218,8 @@ pub async fn request_context(
     };
     let existing_pre = req.cookie(pre_name).map(|c| c.value().to_owned()).filter(|v| v.len() == 43);
     // Machine clients have no forms to protect, so they get no pre-session cookie.
-    let new_pre = (existing_pre.is_none() && !req.path().starts_with("/api/"))
-        .then(token::random_token);
+    let new_pre =
+        (existing_pre.is_none() && !req.path().starts_with("/api/")).then(token::random_token);
     let pre_value = existing_pre.clone().or_else(|| new_pre.clone()).unwrap_or_default();
     let binding = match &principal {
         Some(p) => Binding::Session(&p.session_hash),

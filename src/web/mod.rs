@@ -15,7 +15,8 @@ pub mod views;
 use actix_web::{HttpResponse, http::header, web};
 
 use handlers::{
-    api, auth, connection, health, integrations, invite, operator, presence, rules, setup, sync, team, tenant, users,
+    api, auth, connection, docs, health, integrations, invite, operator, presence, rules, setup,
+    sync, team, tenant, users,
 };
 
 /// Who may call a route. The role extractor in each handler's signature enforces it; the
@@ -74,7 +75,7 @@ route_table! {
         post "/login" => auth::login;
         get "/invite/{token}" => invite::page;
         post "/invite/{token}" => invite::accept;
-        get "/api/v1/openapi.json" => api::openapi;
+        get "/api/v1/openapi.json" => docs::openapi;
         get "/metrics" => health::metrics;
     }
     ApiToken {

@@ -72,11 +72,9 @@ impl ApiError {
                  token no longer works."
                     .into(),
             ),
-            ApiError::NotFound => (
-                "not-found",
-                "Not found",
-                "No such person in this token's tenant.".into(),
-            ),
+            ApiError::NotFound => {
+                ("not-found", "Not found", "No such person in this token's tenant.".into())
+            }
             ApiError::Limited(wait) => (
                 "rate-limited",
                 "Too many requests",
@@ -87,11 +85,9 @@ impl ApiError {
                 ),
             ),
             ApiError::BadRequest(detail) => ("bad-request", "Bad request", detail.clone()),
-            ApiError::Busy => (
-                "busy",
-                "Service busy",
-                "The service is busy; try again in a moment.".into(),
-            ),
+            ApiError::Busy => {
+                ("busy", "Service busy", "The service is busy; try again in a moment.".into())
+            }
             ApiError::Internal(_) => (
                 "internal",
                 "Internal error",

@@ -34,7 +34,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["auth", "clock", "config", "db", "mail", "secrets", "services", "telemetry", "web"],
     ),
     ("web", &["auth", "config", "db", "domain", "i18n", "services", "telemetry"]),
-    ("jobs", &["config", "domain", "services"]),
+    ("jobs", &["config", "domain", "services", "telemetry"]),
     (
         "services",
         &[

@@ -48,8 +48,10 @@ async fn two_tenants() -> Tenants {
         events: vec!["presence.changed".into()],
         enabled: false,
     };
-    let a_hook =
-        calbridge::services::webhooks::create(&app.state, &actor, scope, &hook).await.unwrap().endpoint_id;
+    let a_hook = calbridge::services::webhooks::create(&app.state, &actor, scope, &hook)
+        .await
+        .unwrap()
+        .endpoint_id;
     app.create_member(b, "admin@beta.dk", "tenant_admin").await;
     app.create_operator("ops@calbridge.dk").await;
     Tenants { app, a, a_user, a_reception, a_invite, a_token, a_hook }

@@ -31,7 +31,11 @@ pub enum Outcome {
     /// The receiver answered 410 Gone: the endpoint is switched off.
     Gone,
     /// Anything else: an error status (with its `Retry-After`, seconds), a timeout, no answer.
-    Failed { status: Option<u16>, retry_after: Option<i64>, error: String },
+    Failed {
+        status: Option<u16>,
+        retry_after: Option<i64>,
+        error: String,
+    },
 }
 
 /// Sends one delivery to its endpoint, signed with the endpoint's current secret.
@@ -101,7 +105,11 @@ fn retry_after(value: &str, now: DateTime<Utc>) -> Option<i64> {
 
 /// When to try again after `attempts` attempts failed, `None` to give up. A receiver's
 /// `Retry-After` wins; the schedule's waits vary by ±10 % so that retries spread out.
-pub fn next_attempt(attempts: i32, retry_after: Option<i64>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn next_attempt(
+    attempts: i32,
+    retry_after: Option<i64>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let scheduled = *RETRIES.get(usize::try_from(attempts).ok()?.checked_sub(1)?)?;
     let wait_ms = match retry_after {
         Some(seconds) => seconds * 1_000,
@@ -150,7 +158,11 @@ pub async fn conclude(
             crate::telemetry::webhook_delivery(if next.is_some() { "retrying" } else { "failed" });
             let attempt = Attempt {
                 at: now,
-                status: if next.is_some() { DeliveryStatus::Pending } else { DeliveryStatus::Failed },
+                status: if next.is_some() {
+                    DeliveryStatus::Pending
+                } else {
+                    DeliveryStatus::Failed
+                },
                 next_attempt_at: next,
                 http_status: status.map(i32::from),
                 error: Some(error),
@@ -225,7 +237,7 @@ mod tests {
 
     #[test]
     fn retries_follow_the_schedule_and_stop_after_the_tenth_attempt() {
-        let now = Utc::now();
+        let now = crate::clock::Clock::system().now();
         let first = next_attempt(1, None, now).unwrap() - now;
         assert!((4_500..=5_500).contains(&first.num_milliseconds()), "{first}");
         let ninth = next_attempt(9, None, now).unwrap() - now;
@@ -236,7 +248,7 @@ mod tests {
 
     #[test]
     fn retry_after_is_seconds_or_a_date_within_bounds() {
-        let now = Utc::now();
+        let now = crate::clock::Clock::system().now();
         assert_eq!(retry_after("120", now), Some(120));
         assert_eq!(retry_after("0", now), Some(1));
         assert_eq!(retry_after("99999999", now), Some(LONGEST_RETRY_AFTER));

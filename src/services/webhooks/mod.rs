@@ -169,8 +169,15 @@ pub async fn create(
     };
     let txn = state.db.begin().await?;
     webhooks::insert_endpoint(&txn, endpoint.clone()).await?;
-    audit::record(&txn, state, actor, Some(scope.tenant_id()), "webhook.created", Some(url.clone()))
-        .await?;
+    audit::record(
+        &txn,
+        state,
+        actor,
+        Some(scope.tenant_id()),
+        "webhook.created",
+        Some(url.clone()),
+    )
+    .await?;
     txn.commit().await?;
     Ok(ShownSecret { endpoint_id: endpoint.id, url, secret })
 }
@@ -203,7 +210,8 @@ pub async fn update(
     if switched_off {
         webhooks::abandon_pending(&txn, id, "endpoint switched off").await?;
     }
-    audit::record(&txn, state, actor, Some(scope.tenant_id()), "webhook.updated", Some(url)).await?;
+    audit::record(&txn, state, actor, Some(scope.tenant_id()), "webhook.updated", Some(url))
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -222,8 +230,15 @@ pub async fn rotate_secret(
     let url = endpoint.url.clone();
     let txn = state.db.begin().await?;
     webhooks::update_endpoint(&txn, endpoint).await?;
-    audit::record(&txn, state, actor, Some(scope.tenant_id()), "webhook.secret_rotated", Some(url.clone()))
-        .await?;
+    audit::record(
+        &txn,
+        state,
+        actor,
+        Some(scope.tenant_id()),
+        "webhook.secret_rotated",
+        Some(url.clone()),
+    )
+    .await?;
     txn.commit().await?;
     Ok(ShownSecret { endpoint_id: id, url, secret })
 }
@@ -232,14 +247,26 @@ pub async fn delete(state: &AppState, actor: &Actor, scope: TenantScope, id: Uui
     let endpoint = find(state, scope, id).await?;
     let txn = state.db.begin().await?;
     webhooks::delete_endpoint(&txn, scope, id).await?;
-    audit::record(&txn, state, actor, Some(scope.tenant_id()), "webhook.deleted", Some(endpoint.url))
-        .await?;
+    audit::record(
+        &txn,
+        state,
+        actor,
+        Some(scope.tenant_id()),
+        "webhook.deleted",
+        Some(endpoint.url),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Queues a `webhook.test` event for the endpoint, sent within a second or so.
-pub async fn send_test(state: &AppState, actor: &Actor, scope: TenantScope, id: Uuid) -> Result<()> {
+pub async fn send_test(
+    state: &AppState,
+    actor: &Actor,
+    scope: TenantScope,
+    id: Uuid,
+) -> Result<()> {
     let endpoint = find(state, scope, id).await?;
     let now = state.clock.now();
     let data = serde_json::json!({
@@ -249,8 +276,15 @@ pub async fn send_test(state: &AppState, actor: &Actor, scope: TenantScope, id: 
     let delivery = delivery(&endpoint, EventType::Test, now, &data)?;
     let txn = state.db.begin().await?;
     webhooks::insert_deliveries(&txn, vec![delivery]).await?;
-    audit::record(&txn, state, actor, Some(scope.tenant_id()), "webhook.test_sent", Some(endpoint.url))
-        .await?;
+    audit::record(
+        &txn,
+        state,
+        actor,
+        Some(scope.tenant_id()),
+        "webhook.test_sent",
+        Some(endpoint.url),
+    )
+    .await?;
     txn.commit().await?;
     state.webhook_wake.notify_one();
     Ok(())
@@ -316,7 +350,10 @@ pub(crate) async fn outbox(
 }
 
 /// The endpoint's signing secret.
-pub(crate) fn secret_of(state: &AppState, endpoint: &webhook_endpoint::Model) -> Result<SecretString> {
+pub(crate) fn secret_of(
+    state: &AppState,
+    endpoint: &webhook_endpoint::Model,
+) -> Result<SecretString> {
     state
         .keyring
         .decrypt(&endpoint.tenant_id, SecretField::WebhookSecret, &endpoint.secret_ciphertext)

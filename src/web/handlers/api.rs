@@ -39,8 +39,7 @@ fn with_etag(req: &HttpRequest, etag: String, body: &impl Serialize) -> HttpResp
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut response =
-        if matches { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    let mut response = if matches { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     response.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, "no-cache"));
     if matches { response.finish() } else { response.json(body) }
 }
@@ -133,9 +132,4 @@ pub async fn presence_stream(
     let last = sse::last_event_id(&req, query.last_event_id.as_deref());
     let subscription = services::stream::open(&state, client.scope, last).await?;
     Ok(sse::respond(state.get_ref().clone(), subscription))
-}
-
-/// This API's OpenAPI 3.1 description.
-pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::web::openapi::document())
 }

@@ -36,7 +36,10 @@ pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) ->
 
 /// Prometheus metrics on the separate `CALBRIDGE_METRICS_BIND` address: open, unless a
 /// token is configured too.
-pub async fn metrics_listener(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
+pub async fn metrics_listener(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> HttpResponse {
     match &state.config.metrics_token {
         None => exposition(),
         Some(token) => guarded(token, &req),

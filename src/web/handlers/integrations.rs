@@ -8,7 +8,9 @@ use crate::services::{self, AppState, FormError, api_tokens, integrations, webho
 use crate::web::error::AppResult;
 use crate::web::extract::RequestContext;
 use crate::web::see_other;
-use crate::web::views::integrations::{IntegrationsView, ShownOnceView, WebhookView, endpoint_input};
+use crate::web::views::integrations::{
+    IntegrationsView, ShownOnceView, WebhookView, endpoint_input,
+};
 use crate::web::views::{Page, ok, refused_status, render};
 
 #[derive(Deserialize)]
@@ -43,7 +45,13 @@ pub async fn page(
     Ok(ok(&IntegrationsView::new(page_of(&ctx).with_notice(notice), &ctx.base_url, data)))
 }
 
-fn shown_once(ctx: &RequestContext, secret: bool, subject: String, value: String, back: String) -> HttpResponse {
+fn shown_once(
+    ctx: &RequestContext,
+    secret: bool,
+    subject: String,
+    value: String,
+    back: String,
+) -> HttpResponse {
     let t = messages(ctx.locale);
     let (heading, intro) = if secret {
         (t.webhook_secret_title, t.webhook_secret_intro)
@@ -54,7 +62,10 @@ fn shown_once(ctx: &RequestContext, secret: bool, subject: String, value: String
     ok(&ShownOnceView { page, heading, intro, subject, value, back })
 }
 
-fn refused_page(ctx: &RequestContext, r: services::Refused<integrations::IntegrationsPage>) -> (IntegrationsView, u16) {
+fn refused_page(
+    ctx: &RequestContext,
+    r: services::Refused<integrations::IntegrationsPage>,
+) -> (IntegrationsView, u16) {
     let mut view = IntegrationsView::new(page_of(ctx), &ctx.base_url, r.page);
     view.errors = r.errors;
     (view, refused_status(r.conflict).as_u16())
@@ -97,7 +108,13 @@ pub async fn create_webhook(
 ) -> AppResult<HttpResponse> {
     let input = endpoint_input(&form);
     match integrations::create_webhook(&state, &ctx.actor(), admin.scope, &input).await {
-        Ok(shown) => Ok(shown_once(&ctx, true, shown.url, shown.secret, format!("/integrations/webhooks/{}", shown.endpoint_id))),
+        Ok(shown) => Ok(shown_once(
+            &ctx,
+            true,
+            shown.url,
+            shown.secret,
+            format!("/integrations/webhooks/{}", shown.endpoint_id),
+        )),
         Err(FormError::Refused(r)) => {
             let (mut view, _) = refused_page(&ctx, r);
             view.hook = input;

@@ -58,7 +58,11 @@ impl IntegrationsView {
             tokens: data.tokens,
             endpoints: data.endpoints,
             token_name: String::new(),
-            hook: EndpointInput { enabled: true, events: vec![EventType::PresenceChanged.to_string()], ..Default::default() },
+            hook: EndpointInput {
+                enabled: true,
+                events: vec![EventType::PresenceChanged.to_string()],
+                ..Default::default()
+            },
             events: EventType::SUBSCRIBABLE,
             errors: FieldErrors::default(),
             base_url: base_url.to_owned(),
@@ -81,7 +85,12 @@ pub struct WebhookView {
 }
 
 impl WebhookView {
-    pub fn new(page: Page, endpoint: EndpointRow, input: Option<EndpointInput>, errors: FieldErrors) -> WebhookView {
+    pub fn new(
+        page: Page,
+        endpoint: EndpointRow,
+        input: Option<EndpointInput>,
+        errors: FieldErrors,
+    ) -> WebhookView {
         let hook = input.unwrap_or_else(|| EndpointInput {
             url: endpoint.url.clone(),
             events: endpoint.events.iter().map(ToString::to_string).collect(),

@@ -157,19 +157,24 @@ async fn the_command_line_creates_lists_and_revokes_tokens() {
     assert!(secret.starts_with("cbk_"), "{secret}");
     assert_eq!(ApiClient::new(&app, &secret).get("/api/v1/presence").await.status(), 200);
 
-    let listed = crate::cli::calbridge(&app, &["api-token", "list", "--tenant", &tenant, "--json"], None).await;
+    let listed =
+        crate::cli::calbridge(&app, &["api-token", "list", "--tenant", &tenant, "--json"], None)
+            .await;
     let list: Value = serde_json::from_str(&listed.stdout).unwrap();
     assert_eq!(list[0]["name"], "Telefonsystem");
     assert!(!listed.stdout.contains(&secret), "the token itself is never listed");
     let id = list[0]["id"].as_str().unwrap();
 
-    let revoked = crate::cli::calbridge(&app, &["api-token", "revoke", "--tenant", &tenant, id], None).await;
+    let revoked =
+        crate::cli::calbridge(&app, &["api-token", "revoke", "--tenant", &tenant, id], None).await;
     assert_eq!(revoked.code, 0, "{}", revoked.stderr);
     assert_eq!(ApiClient::new(&app, &secret).get("/api/v1/presence").await.status(), 401);
-    let again = crate::cli::calbridge(&app, &["api-token", "revoke", "--tenant", &tenant, id], None).await;
+    let again =
+        crate::cli::calbridge(&app, &["api-token", "revoke", "--tenant", &tenant, id], None).await;
     assert_eq!(again.code, 2, "revoking twice is a usage error: {}", again.stderr);
 
-    let audit = calbridge::services::audit::for_tenant(&app.state, tenant_scope(alfa)).await.unwrap();
+    let audit =
+        calbridge::services::audit::for_tenant(&app.state, tenant_scope(alfa)).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert!(actions.contains(&"api_token.created") && actions.contains(&"api_token.revoked"));
 }

@@ -11,7 +11,9 @@ async fn metrics_need_the_token_and_count_what_the_service_did() {
     let world = World::new_with(|c| c.metrics_token = Some(TOKEN.to_owned().into())).await;
     let hansen = world.customer("Hansen", "hansen.dk", "full").await;
     let start = now() + chrono::Duration::seconds(2);
-    world.person(&hansen, "anna", vec![meeting("Møde", start, start + chrono::Duration::minutes(5))]).await;
+    world
+        .person(&hansen, "anna", vec![meeting("Møde", start, start + chrono::Duration::minutes(5))])
+        .await;
     let scheduler = world.scheduler(options("metrics")).await.unwrap();
     tokio::time::sleep(Duration::from_secs(4)).await;
     scheduler.shutdown().await;
@@ -33,7 +35,10 @@ async fn metrics_need_the_token_and_count_what_the_service_did() {
     ] {
         assert!(text.contains(metric), "{metric} missing from:\n{text}");
     }
-    assert!(!text.contains("hansen.dk") && !text.contains(&hansen.id.to_string()), "no per-tenant or per-user labels");
+    assert!(
+        !text.contains("hansen.dk") && !text.contains(&hansen.id.to_string()),
+        "no per-tenant or per-user labels"
+    );
 }
 
 #[tokio::test]
@@ -44,8 +49,10 @@ async fn without_a_token_metrics_are_served_only_on_their_own_address() {
 
     let mut config = (*app.state.config).clone();
     config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
-    let state = calbridge::startup::build_state(config, calbridge::clock::Clock::system()).await.unwrap();
-    let instance = calbridge::startup::Application::start(state, "127.0.0.1:0".parse().unwrap(), 1).unwrap();
+    let state =
+        calbridge::startup::build_state(config, calbridge::clock::Clock::system()).await.unwrap();
+    let instance =
+        calbridge::startup::Application::start(state, "127.0.0.1:0".parse().unwrap(), 1).unwrap();
     let metrics = instance.metrics_addr().expect("a metrics listener");
     let (portal, handle) = (instance.addr(), instance.handle());
     tokio::spawn(instance.run_until_stopped());

@@ -90,7 +90,11 @@ impl EventStream {
     }
 
     /// The next `presence` event for `email` (skipping others), within `wait`.
-    pub async fn next_for(&mut self, email: &str, wait: Duration) -> Option<(Event, serde_json::Value)> {
+    pub async fn next_for(
+        &mut self,
+        email: &str,
+        wait: Duration,
+    ) -> Option<(Event, serde_json::Value)> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());

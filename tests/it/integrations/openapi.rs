@@ -41,7 +41,8 @@ fn undeclared(doc: &Value, schema: &Value, instance: &Value, what: &str) {
         Value::Object(fields) => {
             let props = &schema["properties"];
             for (name, value) in fields {
-                let declared = props.get(name).unwrap_or_else(|| panic!("{what}: `{name}` is not documented"));
+                let declared =
+                    props.get(name).unwrap_or_else(|| panic!("{what}: `{name}` is not documented"));
                 undeclared(doc, declared, value, what);
             }
         }
@@ -59,7 +60,13 @@ async fn every_documented_path_answers_in_the_documented_shape() {
     let world = World::new().await;
     let hansen = world.customer("Hansen", "hansen.dk", "full").await;
     let start = now() - chrono::Duration::minutes(5);
-    world.person(&hansen, "anna", vec![meeting("Kundemøde", start, start + chrono::Duration::hours(1))]).await;
+    world
+        .person(
+            &hansen,
+            "anna",
+            vec![meeting("Kundemøde", start, start + chrono::Duration::hours(1))],
+        )
+        .await;
     world.person(&hansen, "bo", vec![]).await;
     world.sync(&hansen).await;
     let api = ApiClient::new(&world.app, &token(&world.app, hansen.id, "Omstilling").await);
@@ -73,7 +80,11 @@ async fn every_documented_path_answers_in_the_documented_shape() {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     for route in ROUTES.iter().filter(|r| r.access == Access::ApiToken) {
-        assert!(paths.contains_key(route.path), "{} is in the route table but not documented", route.path);
+        assert!(
+            paths.contains_key(route.path),
+            "{} is in the route table but not documented",
+            route.path
+        );
     }
 
     let mut checked = 0;
@@ -87,7 +98,8 @@ async fn every_documented_path_answers_in_the_documented_shape() {
             assert!(res.headers().contains_key("etag"), "{path}: documented ETag");
             let body: Value = res.json().await.unwrap();
             conforms(&doc, &media["schema"], &body, path);
-            let anna = if body.get("users").is_some() { body["users"][0].clone() } else { body.clone() };
+            let anna =
+                if body.get("users").is_some() { body["users"][0].clone() } else { body.clone() };
             assert_eq!(anna["state"], "busy", "{path}: {anna}");
             assert_eq!(anna["appointment"]["subject"], "Kundemøde");
         } else {
@@ -95,13 +107,15 @@ async fn every_documented_path_answers_in_the_documented_shape() {
             let mut stream = api.stream(&concrete, None).await;
             let snapshot = stream.next(Duration::from_secs(5)).await.expect("a snapshot");
             assert_eq!(snapshot.event, "snapshot");
-            let list_schema = &paths["/api/v1/presence"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+            let list_schema = &paths["/api/v1/presence"]["get"]["responses"]["200"]["content"]["application/json"]
+                ["schema"];
             conforms(&doc, list_schema, &serde_json::from_str(&snapshot.data).unwrap(), path);
         }
         // Without a token: the documented problem document.
         let res = reqwest::get(format!("http://{}{concrete}", world.app.addr)).await.unwrap();
         assert_eq!(res.status(), 401);
-        let problem_schema = &operation["responses"]["401"]["content"]["application/problem+json"]["schema"];
+        let problem_schema =
+            &operation["responses"]["401"]["content"]["application/problem+json"]["schema"];
         let body: Value = res.json().await.unwrap();
         conforms(&doc, problem_schema, &body, &format!("{path} 401"));
         checked += 1;

@@ -24,7 +24,8 @@ async fn an_admin_creates_a_token_sees_it_once_and_revokes_it() {
     assert_eq!(empty.status, 422);
     assert!(empty.body.contains("aria-invalid"), "the name is required");
 
-    let shown = admin.submit("/integrations", "/integrations/tokens", &[("name", "Omstilling")]).await;
+    let shown =
+        admin.submit("/integrations", "/integrations/tokens", &[("name", "Omstilling")]).await;
     assert_eq!(shown.status, 200);
     let token = token_in(&shown.body);
     assert!(shown.body.contains("vises ikke igen"), "said to be shown once");
@@ -34,9 +35,10 @@ async fn an_admin_creates_a_token_sees_it_once_and_revokes_it() {
     let listed = admin.get("/integrations").await.body;
     assert!(listed.contains("Omstilling") && listed.contains(&token[..12]), "listed by its prefix");
     assert!(!listed.contains(&token), "never shown again");
-    let rows = calbridge::services::api_tokens::list(&app.state, crate::support::tenant_scope(alfa))
-        .await
-        .unwrap();
+    let rows =
+        calbridge::services::api_tokens::list(&app.state, crate::support::tenant_scope(alfa))
+            .await
+            .unwrap();
     let revoke = format!("/integrations/tokens/{}/revoke", rows[0].id);
     let done = admin.submit("/integrations", &revoke, &[]).await;
     assert_eq!(done.location(), Some("/integrations?done=token_revoked"));
@@ -78,14 +80,16 @@ async fn an_admin_manages_a_webhook_on_its_page() {
     app.create_member(alfa, "admin@alfa.dk", "tenant_admin").await;
     let admin = app.browser();
     admin.login("admin@alfa.dk", PASSWORD).await;
-    let fields = [("url", "http://127.0.0.1:9/hook"), ("events", "presence.changed"), ("enabled", "on")];
+    let fields =
+        [("url", "http://127.0.0.1:9/hook"), ("events", "presence.changed"), ("enabled", "on")];
     let shown = admin.submit("/integrations", "/integrations/webhooks", &fields).await;
     assert_eq!(shown.status, 200);
     assert!(shown.body.contains("whsec_"), "the signing secret, once");
-    let id = calbridge::services::webhooks::endpoints(&app.state, crate::support::tenant_scope(alfa))
-        .await
-        .unwrap()[0]
-        .id;
+    let id =
+        calbridge::services::webhooks::endpoints(&app.state, crate::support::tenant_scope(alfa))
+            .await
+            .unwrap()[0]
+            .id;
     let page = format!("/integrations/webhooks/{id}");
     assert!(!admin.get(&page).await.body.contains("whsec_"), "not shown again");
 
@@ -106,10 +110,17 @@ async fn an_admin_manages_a_webhook_on_its_page() {
     let deleted = admin.submit(&page, &format!("{page}/delete"), &[]).await;
     assert_eq!(deleted.location(), Some("/integrations?done=webhook_deleted"));
     assert_eq!(admin.get(&page).await.status, 404);
-    let audit = calbridge::services::audit::for_tenant(&app.state, crate::support::tenant_scope(alfa))
-        .await
-        .unwrap();
-    for action in ["webhook.created", "webhook.secret_rotated", "webhook.test_sent", "webhook.updated", "webhook.deleted"] {
+    let audit =
+        calbridge::services::audit::for_tenant(&app.state, crate::support::tenant_scope(alfa))
+            .await
+            .unwrap();
+    for action in [
+        "webhook.created",
+        "webhook.secret_rotated",
+        "webhook.test_sent",
+        "webhook.updated",
+        "webhook.deleted",
+    ] {
         assert!(audit.iter().any(|a| a.action == action), "{action} audited");
     }
 }
@@ -124,8 +135,13 @@ async fn the_receptionists_board_has_a_live_part_and_a_stream() {
     desk.login("reception@alfa.dk", PASSWORD).await;
 
     let board = desk.get("/presence").await.body;
-    assert!(board.contains("/static/board.js") && board.contains("data-stream=\"/presence/stream\""));
-    assert!(board.contains("<noscript><meta http-equiv=\"refresh\""), "refreshes without JavaScript");
+    assert!(
+        board.contains("/static/board.js") && board.contains("data-stream=\"/presence/stream\"")
+    );
+    assert!(
+        board.contains("<noscript><meta http-equiv=\"refresh\""),
+        "refreshes without JavaScript"
+    );
     let live = desk.get("/presence?part=live&q=anna").await;
     assert_eq!(live.status, 200);
     assert!(live.body.contains("anna@alfa.dk") && live.body.contains("Updated"));

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use calbridge::clock::Clock;
-use chrono::Utc;
 use serde_json::Value;
 
 use super::{ApiClient, token};
@@ -18,7 +17,13 @@ async fn a_meeting_that_starts_reaches_a_connected_client_within_one_and_a_half_
     let world = World::new().await;
     let hansen = world.customer("Hansen", "hansen.dk", "full").await;
     let start = now() + chrono::Duration::seconds(4);
-    world.person(&hansen, "anna", vec![meeting("Kundemøde", start, start + chrono::Duration::seconds(60))]).await;
+    world
+        .person(
+            &hansen,
+            "anna",
+            vec![meeting("Kundemøde", start, start + chrono::Duration::seconds(60))],
+        )
+        .await;
     world.sync(&hansen).await;
     let api = ApiClient::new(&world.app, &token(&world.app, hansen.id, "Omstilling").await);
 
@@ -59,7 +64,13 @@ async fn a_client_that_comes_back_gets_exactly_the_events_it_missed() {
     let soon = now() + chrono::Duration::seconds(2);
     for (n, who) in ["anna", "bo", "carl"].iter().enumerate() {
         let start = soon + chrono::Duration::seconds(n as i64);
-        world.person(&hansen, who, vec![meeting("Møde", start, start + chrono::Duration::seconds(2))]).await;
+        world
+            .person(
+                &hansen,
+                who,
+                vec![meeting("Møde", start, start + chrono::Duration::seconds(2))],
+            )
+            .await;
     }
     world.sync(&hansen).await;
     let api = ApiClient::new(&world.app, &token(&world.app, hansen.id, "Omstilling").await);
@@ -70,11 +81,14 @@ async fn a_client_that_comes_back_gets_exactly_the_events_it_missed() {
     // Everyone's meeting starts and ends while the client is away.
     let scheduler = world.scheduler(options("away")).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while history_ids(&world, hansen.id).await.len() < 3 + 6 && tokio::time::Instant::now() < deadline {
+    while history_ids(&world, hansen.id).await.len() < 3 + 6
+        && tokio::time::Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     scheduler.shutdown().await;
-    let missed: Vec<i64> = history_ids(&world, hansen.id).await.into_iter().filter(|id| *id > seen).collect();
+    let missed: Vec<i64> =
+        history_ids(&world, hansen.id).await.into_iter().filter(|id| *id > seen).collect();
     assert_eq!(missed.len(), 6, "three meetings started and ended: {missed:?}");
 
     for via_query in [false, true] {
@@ -99,9 +113,12 @@ async fn a_client_that_comes_back_gets_exactly_the_events_it_missed() {
     assert!(stream.next(Duration::from_millis(800)).await.is_none());
 
     // A gap the history no longer holds: a fresh snapshot instead.
-    calbridge::db::availability::prune_history(&world.state.db, Utc::now() + chrono::Duration::days(1))
-        .await
-        .unwrap();
+    calbridge::db::availability::prune_history(
+        &world.state.db,
+        now() + chrono::Duration::days(1),
+    )
+    .await
+    .unwrap();
     let mut stream = api.stream(STREAM, Some(seen)).await;
     let event = stream.next(Duration::from_secs(5)).await.unwrap();
     assert_eq!(event.event, "snapshot");
@@ -119,13 +136,20 @@ async fn a_flip_applied_by_one_instance_reaches_a_stream_client_of_another() {
     let world = World::new().await;
     let hansen = world.customer("Hansen", "hansen.dk", "full").await;
     let start = now() + chrono::Duration::seconds(4);
-    world.person(&hansen, "anna", vec![meeting("Kundemøde", start, start + chrono::Duration::seconds(60))]).await;
+    world
+        .person(
+            &hansen,
+            "anna",
+            vec![meeting("Kundemøde", start, start + chrono::Duration::seconds(60))],
+        )
+        .await;
     world.sync(&hansen).await;
 
     // Instance B: its own process state (own hub, own LISTEN) on the same database.
     let config = (*world.app.state.config).clone();
     let state_b = calbridge::startup::build_state(config, Clock::system()).await.unwrap();
-    let b = calbridge::startup::Application::start(state_b, "127.0.0.1:0".parse().unwrap(), 1).unwrap();
+    let b =
+        calbridge::startup::Application::start(state_b, "127.0.0.1:0".parse().unwrap(), 1).unwrap();
     let b_url = format!("http://{}", b.addr());
     let b_handle = b.handle();
     tokio::spawn(b.run_until_stopped());
@@ -135,7 +159,8 @@ async fn a_flip_applied_by_one_instance_reaches_a_stream_client_of_another() {
     assert_eq!(stream.next(Duration::from_secs(5)).await.unwrap().event, "snapshot");
     // Instance A flips (its scheduler runs on A's state; B runs none).
     let scheduler = world.scheduler(options("instance-a")).await.unwrap();
-    let (_, anna) = stream.next_for("anna@hansen.dk", Duration::from_secs(15)).await.expect("B hears A's flip");
+    let (_, anna) =
+        stream.next_for("anna@hansen.dk", Duration::from_secs(15)).await.expect("B hears A's flip");
     let received = Clock::system().now();
     scheduler.shutdown().await;
     assert_eq!(anna["state"], "busy");

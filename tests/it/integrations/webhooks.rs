@@ -15,11 +15,8 @@ use crate::support::{postgres_only, tenant_scope};
 
 /// Registers `url` for the tenant; returns the endpoint and its secret.
 async fn endpoint(state: &AppState, tenant: Uuid, url: &str) -> (Uuid, String) {
-    let input = EndpointInput {
-        url: url.into(),
-        events: vec!["presence.changed".into()],
-        enabled: true,
-    };
+    let input =
+        EndpointInput { url: url.into(), events: vec!["presence.changed".into()], enabled: true };
     let shown = webhooks::create(state, &Actor::command_line(), tenant_scope(tenant), &input)
         .await
         .unwrap();
@@ -28,7 +25,9 @@ async fn endpoint(state: &AppState, tenant: Uuid, url: &str) -> (Uuid, String) {
 }
 
 async fn test_event(state: &AppState, tenant: Uuid, endpoint: Uuid) {
-    webhooks::send_test(state, &Actor::command_line(), tenant_scope(tenant), endpoint).await.unwrap();
+    webhooks::send_test(state, &Actor::command_line(), tenant_scope(tenant), endpoint)
+        .await
+        .unwrap();
 }
 
 fn private_world() -> impl FnOnce(&mut calbridge::config::Config) {
@@ -39,11 +38,16 @@ fn private_world() -> impl FnOnce(&mut calbridge::config::Config) {
 async fn a_change_is_delivered_signed_and_retried_under_the_same_id_until_it_is_taken() {
     let world = World::new_with(private_world()).await;
     let hansen = world.customer("Hansen", "hansen.dk", "full").await;
-    let receiver =
-        Receiver::start(&[Answer::RetryAfter(500, 1), Answer::RetryAfter(500, 1)]).await;
+    let receiver = Receiver::start(&[Answer::RetryAfter(500, 1), Answer::RetryAfter(500, 1)]).await;
     let (_, secret) = endpoint(&world.state, hansen.id, &receiver.url).await;
     let start = now() - chrono::Duration::minutes(1);
-    world.person(&hansen, "anna", vec![meeting("Kundemøde", start, start + chrono::Duration::hours(1))]).await;
+    world
+        .person(
+            &hansen,
+            "anna",
+            vec![meeting("Kundemøde", start, start + chrono::Duration::hours(1))],
+        )
+        .await;
     // The sync writes anna's first state, and its delivery with it.
     world.sync(&hansen).await;
     let scheduler = world.scheduler(options("hooks")).await.unwrap();
@@ -77,7 +81,10 @@ async fn a_change_is_delivered_signed_and_retried_under_the_same_id_until_it_is_
 
     let rows = webhooks::endpoints(&world.state, tenant_scope(hansen.id)).await.unwrap();
     let delivery = &rows[0].deliveries[0];
-    assert_eq!((delivery.status.as_str(), delivery.attempts, delivery.last_status), ("delivered", 3, Some(200)));
+    assert_eq!(
+        (delivery.status.as_str(), delivery.attempts, delivery.last_status),
+        ("delivered", 3, Some(200))
+    );
     assert_eq!(delivery.id, id);
 }
 
@@ -105,7 +112,10 @@ async fn a_410_switches_the_endpoint_off_and_tells_the_admins() {
     let rows = webhooks::endpoints(&world.state, tenant_scope(hansen.id)).await.unwrap();
     assert!(!rows[0].enabled, "switched off");
     assert_eq!(rows[0].disabled_reason.map(|r| r.as_str()), Some("gone"));
-    assert!(rows[0].deliveries.iter().all(|d| d.status.as_str() != "pending"), "nothing left waiting");
+    assert!(
+        rows[0].deliveries.iter().all(|d| d.status.as_str() != "pending"),
+        "nothing left waiting"
+    );
     assert!(rows[0].deliveries.iter().any(|d| d.last_status == Some(410)));
     assert!(receiver.received().len() <= 2, "nothing more is sent once it is gone");
     let mail = smtp.wait_for(1).await;

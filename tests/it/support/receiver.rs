@@ -52,7 +52,11 @@ impl Drop for Receiver {
     }
 }
 
-async fn receive(req: HttpRequest, body: web::Bytes, shared: web::Data<Mutex<Shared>>) -> HttpResponse {
+async fn receive(
+    req: HttpRequest,
+    body: web::Bytes,
+    shared: web::Data<Mutex<Shared>>,
+) -> HttpResponse {
     let mut headers = reqwest::header::HeaderMap::new();
     for (name, value) in req.headers() {
         if let (Ok(n), Ok(v)) = (
@@ -74,9 +78,9 @@ async fn receive(req: HttpRequest, body: web::Bytes, shared: web::Data<Mutex<Sha
     let status = |code: u16| actix_web::http::StatusCode::from_u16(code).unwrap();
     match answer {
         Answer::Status(code) => HttpResponse::build(status(code)).finish(),
-        Answer::RetryAfter(code, secs) => {
-            HttpResponse::build(status(code)).insert_header(("retry-after", secs.to_string())).finish()
-        }
+        Answer::RetryAfter(code, secs) => HttpResponse::build(status(code))
+            .insert_header(("retry-after", secs.to_string()))
+            .finish(),
         Answer::Hang(wait) => {
             tokio::time::sleep(wait).await;
             HttpResponse::Ok().finish()
