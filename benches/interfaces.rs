@@ -90,17 +90,24 @@ fn report(name: &str, values: &mut [f64], unit: &str) {
 
 async fn stream_and_rest(only: Option<&str>) {
     let t0 = whole(now()) + chrono::Duration::seconds(90);
-    let starts: Vec<DateTime<Utc>> = (0..5).map(|i| t0 + chrono::Duration::seconds(10 * i)).collect();
+    let starts: Vec<DateTime<Utc>> =
+        (0..5).map(|i| t0 + chrono::Duration::seconds(10 * i)).collect();
     let flips = starts.clone();
     let fleet = Fleet::start(&admin_url(), 1, 1_000, "full", 0, move |_, u| {
-        flips.get(u).map(|s| vec![Meeting { start: *s, end: *s + chrono::Duration::hours(1) }]).unwrap_or_default()
+        flips
+            .get(u)
+            .map(|s| vec![Meeting { start: *s, end: *s + chrono::Duration::hours(1) }])
+            .unwrap_or_default()
     })
     .await
     .unwrap();
     let (instance, base) = serve(&fleet, &[]).await;
     first_cycle(&fleet).await;
     let tenant = calbridge::db::TenantScope::for_cli(fleet.companies[0].tenant);
-    let token = api_tokens::create(&fleet.state, &Actor::command_line(), tenant, "bench").await.unwrap().token;
+    let token = api_tokens::create(&fleet.state, &Actor::command_line(), tenant, "bench")
+        .await
+        .unwrap()
+        .token;
     let pid = instance.pid().unwrap();
 
     if only.is_none_or(|o| o == "rest") {
@@ -117,8 +124,13 @@ async fn stream_and_rest(only: Option<&str>) {
             let started = Instant::now();
             let workers: Vec<_> = (0..50)
                 .map(|_| {
-                    let (client, url, token, etag, latencies) =
-                        (client.clone(), url.clone(), token.clone(), etag.clone(), latencies.clone());
+                    let (client, url, token, etag, latencies) = (
+                        client.clone(),
+                        url.clone(),
+                        token.clone(),
+                        etag.clone(),
+                        latencies.clone(),
+                    );
                     tokio::spawn(async move {
                         while Instant::now() < until {
                             let sent = Instant::now();
@@ -153,8 +165,12 @@ async fn stream_and_rest(only: Option<&str>) {
         let rss_before = status_kb(pid, "VmRSS:");
         let mut clients = Vec::new();
         for _ in 0..1_000 {
-            let (url, token, received, connected) =
-                (format!("{base}/api/v1/presence/stream"), token.clone(), received.clone(), connected.clone());
+            let (url, token, received, connected) = (
+                format!("{base}/api/v1/presence/stream"),
+                token.clone(),
+                received.clone(),
+                connected.clone(),
+            );
             clients.push(tokio::spawn(async move {
                 let client = reqwest::Client::new();
                 let res = client.get(&url).bearer_auth(&token).send().await.unwrap();
@@ -223,15 +239,19 @@ async fn webhook_delivery() {
     let kept = arrivals.clone();
     let receiver = actix_web::HttpServer::new(move || {
         let kept = kept.clone();
-        actix_web::App::new().default_service(actix_web::web::to(move |body: actix_web::web::Bytes| {
-            let kept = kept.clone();
-            async move {
-                if body.windows(16).any(|w| w == b"presence.changed") && body.windows(13).any(|w| w == b"\"state\":\"busy") {
-                    kept.lock().unwrap().push(calbridge::clock::Clock::system().now());
+        actix_web::App::new().default_service(actix_web::web::to(
+            move |body: actix_web::web::Bytes| {
+                let kept = kept.clone();
+                async move {
+                    if body.windows(16).any(|w| w == b"presence.changed")
+                        && body.windows(13).any(|w| w == b"\"state\":\"busy")
+                    {
+                        kept.lock().unwrap().push(calbridge::clock::Clock::system().now());
+                    }
+                    actix_web::HttpResponse::Ok().finish()
                 }
-                actix_web::HttpResponse::Ok().finish()
-            }
-        }))
+            },
+        ))
     })
     .workers(1)
     .bind(("127.0.0.1", port))

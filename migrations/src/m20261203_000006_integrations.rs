@@ -189,6 +189,11 @@ impl MigrationTrait for Migration {
                 "idx_deliveries_endpoint",
                 [WebhookDeliveries::EndpointId, WebhookDeliveries::CreatedAt],
             ),
+            // Attempts in flight, counted per endpoint at every claim.
+            (
+                "idx_deliveries_locked",
+                [WebhookDeliveries::LockedUntil, WebhookDeliveries::EndpointId],
+            ),
         ] {
             let mut index = Index::create();
             index.name(name).table(WebhookDeliveries::Table);

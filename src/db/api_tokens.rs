@@ -66,3 +66,7 @@ pub async fn touch(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> R
         .await?;
     Ok(())
 }
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<api_token::Model>, DbErr> {
+    api_token::Entity::find_by_id(id).one(db).await
+}

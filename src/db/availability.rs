@@ -136,6 +136,78 @@ async fn upsert_values(
         .await
 }
 
+/// What presence shows of a stored row: no items, no explanation (the bulk of a row).
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct Shown {
+    pub user_id: Uuid,
+    pub available: bool,
+    pub state: crate::domain::AvailabilityState,
+    pub until: Option<DateTime<Utc>>,
+    pub next_change_at: Option<DateTime<Utc>>,
+    pub appointment_json: Option<String>,
+    pub observed_at: DateTime<Utc>,
+    pub sync_error_code: Option<crate::domain::ErrorCode>,
+    pub sync_error_message: Option<String>,
+}
+
+/// The tenant's rows as presence shows them.
+pub async fn shown_for_tenant(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+) -> Result<Vec<Shown>, DbErr> {
+    use availability::Column as C;
+    availability::Entity::find()
+        .select_only()
+        .columns([
+            C::UserId,
+            C::Available,
+            C::State,
+            C::Until,
+            C::NextChangeAt,
+            C::AppointmentJson,
+            C::ObservedAt,
+            C::SyncErrorCode,
+            C::SyncErrorMessage,
+        ])
+        .filter(C::TenantId.eq(scope.tenant_id()))
+        .into_model::<Shown>()
+        .all(db)
+        .await
+}
+
+/// A text that changes whenever anything the tenant's presence shows may have changed: its
+/// people, their stored rows, its events and its last successful sync. One cheap query, so
+/// a poller that already has the current presence is answered without building it.
+pub async fn version(db: &impl ConnectionTrait, scope: TenantScope) -> Result<String, DbErr> {
+    let sql = "SELECT \
+        (SELECT COUNT(*) FROM directory_users WHERE tenant_id = $1) AS people, \
+        (SELECT CAST(MAX(updated_at) AS TEXT) FROM directory_users WHERE tenant_id = $1) AS edited, \
+        (SELECT COUNT(*) FROM availability WHERE tenant_id = $1) AS stored, \
+        (SELECT CAST(MAX(observed_at) AS TEXT) FROM availability WHERE tenant_id = $1) AS observed, \
+        (SELECT CAST(MAX(synced_at) AS TEXT) FROM availability WHERE tenant_id = $1) AS synced, \
+        (SELECT seq FROM event_sequences WHERE tenant_id = $1) AS seq, \
+        (SELECT CAST(last_success_at AS TEXT) FROM sync_states WHERE tenant_id = $1) AS success";
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(super::statement(backend, sql, vec![scope.tenant_id().into()]))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("presence version".into()))?;
+    let text =
+        |name: &str| row.try_get::<Option<String>>("", name).ok().flatten().unwrap_or_default();
+    let number =
+        |name: &str| row.try_get::<Option<i64>>("", name).ok().flatten().unwrap_or_default();
+    Ok(format!(
+        "{}|{}|{}|{}|{}|{}|{}",
+        number("people"),
+        text("edited"),
+        number("stored"),
+        text("observed"),
+        text("synced"),
+        number("seq"),
+        text("success")
+    ))
+}
+
 pub async fn for_tenant(
     db: &impl ConnectionTrait,
     scope: TenantScope,

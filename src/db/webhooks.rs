@@ -150,16 +150,18 @@ pub async fn claim_due(
         "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1 \
          WHERE {free} AND id IN ( \
            SELECT id FROM webhook_deliveries WHERE id IN ( \
-             SELECT id FROM ( \
+             SELECT ranked.id FROM ( \
                SELECT d.id, \
                  ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) \
-                 + (SELECT COUNT(*) FROM webhook_deliveries f \
-                    WHERE f.endpoint_id = d.endpoint_id AND f.locked_until > $1) AS slot \
+                 + COALESCE(busy.n, 0) AS slot \
                FROM webhook_deliveries d \
+               JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled = $6 \
+               LEFT JOIN (SELECT endpoint_id, COUNT(*) AS n FROM webhook_deliveries \
+                          WHERE locked_until > $1 GROUP BY endpoint_id) busy \
+                 ON busy.endpoint_id = d.endpoint_id \
                WHERE d.status = $4 AND d.next_attempt_at <= $1 \
                  AND (d.locked_until IS NULL OR d.locked_until <= $1) \
-                 AND d.endpoint_id IN (SELECT e.id FROM webhook_endpoints e WHERE e.enabled = $6) \
-             ) ranked WHERE slot <= $5) \
+             ) ranked WHERE ranked.slot <= $5) \
            ORDER BY next_attempt_at LIMIT $3 {lock}) \
          RETURNING *"
     );

@@ -177,3 +177,8 @@ pub async fn authenticate(
     }
     Ok(ApiClient { scope: TenantScope::new(token.tenant_id), token_id: token.id })
 }
+
+/// Whether the token is still live (not revoked); a long-lived stream asks this now and then.
+pub async fn is_live(state: &AppState, token_id: Uuid) -> Result<bool> {
+    Ok(api_tokens::find(&state.db, token_id).await?.is_some_and(|t| t.revoked_at.is_none()))
+}

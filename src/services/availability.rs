@@ -191,8 +191,17 @@ pub(crate) fn last_confirmed(
     row: &availability::Model,
     confirmed: Option<DateTime<Utc>>,
 ) -> DateTime<Utc> {
-    match (row.sync_error_code, confirmed) {
-        (None, Some(confirmed)) => confirmed.max(row.observed_at),
-        _ => row.observed_at,
+    confirmed_at(row.sync_error_code.is_some(), row.observed_at, confirmed)
+}
+
+/// [`last_confirmed`] of a row with (`failed`) or without an error of its own.
+pub(crate) fn confirmed_at(
+    failed: bool,
+    observed_at: DateTime<Utc>,
+    confirmed: Option<DateTime<Utc>>,
+) -> DateTime<Utc> {
+    match (failed, confirmed) {
+        (false, Some(confirmed)) => confirmed.max(observed_at),
+        _ => observed_at,
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::availability::last_confirmed;
+use super::availability::confirmed_at;
 use super::{AppState, Error, FieldErrors, Invalid, Result, TenantScope};
 use crate::availability::VisibleAppointment;
 use crate::db::entities::{availability_history, directory_user};
@@ -167,6 +167,59 @@ pub async fn document(
     Ok(PresenceList { tenant: scope.tenant_id(), generated_at, users })
 }
 
+/// An answer to a client that may already have it: `NotModified` when its validator is still
+/// current, else the answer with its validator.
+#[derive(Debug)]
+pub enum Conditional<T> {
+    NotModified(String),
+    Fresh(String, T),
+}
+
+/// A weak entity tag for `parts` (the data's version and what was asked).
+fn tag(parts: &[&str]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(parts.join("\n").as_bytes());
+    format!("W/\"{}\"", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]))
+}
+
+fn named_in(if_none_match: Option<&str>, etag: &str) -> bool {
+    if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+/// [`document`], or `NotModified` when `if_none_match` names the current version: a poller
+/// that is up to date costs one small query.
+pub async fn document_if_changed(
+    state: &AppState,
+    scope: TenantScope,
+    filter: &Filter,
+    if_none_match: Option<&str>,
+) -> Result<Conditional<PresenceList>> {
+    let version = availability::version(&state.db, scope).await?;
+    let asked = [&filter.email, &filter.extension, &filter.department, &filter.state]
+        .map(|f| f.as_deref().unwrap_or_default().to_lowercase());
+    let etag = tag(&[&version, "list", &asked[0], &asked[1], &asked[2], &asked[3]]);
+    if named_in(if_none_match, &etag) {
+        return Ok(Conditional::NotModified(etag));
+    }
+    Ok(Conditional::Fresh(etag, document(state, scope, filter).await?))
+}
+
+/// [`one`], or `NotModified` when `if_none_match` names the current version.
+pub async fn one_if_changed(
+    state: &AppState,
+    scope: TenantScope,
+    email: &str,
+    if_none_match: Option<&str>,
+) -> Result<Conditional<PresenceEntry>> {
+    let version = availability::version(&state.db, scope).await?;
+    let etag = tag(&[&version, "one", &email.trim().to_lowercase()]);
+    if named_in(if_none_match, &etag) {
+        return Ok(Conditional::NotModified(etag));
+    }
+    Ok(Conditional::Fresh(etag, one(state, scope, email).await?))
+}
+
 /// One person of the tenant, by e-mail address (ignoring case).
 pub async fn one(state: &AppState, scope: TenantScope, email: &str) -> Result<PresenceEntry> {
     let filter = Filter { email: Some(email.to_owned()), ..Filter::default() };
@@ -204,11 +257,12 @@ pub async fn board(state: &AppState, scope: TenantScope, search: &str) -> Result
 /// Every directory user of the tenant, sorted by name.
 async fn entries(state: &AppState, scope: TenantScope) -> Result<Vec<PresenceEntry>> {
     let users = directory::list(&state.db, scope).await?;
-    let mut rows: std::collections::HashMap<_, _> = availability::for_tenant(&state.db, scope)
-        .await?
-        .into_iter()
-        .map(|r| (r.user_id, r))
-        .collect();
+    let mut rows: std::collections::HashMap<_, _> =
+        availability::shown_for_tenant(&state.db, scope)
+            .await?
+            .into_iter()
+            .map(|r| (r.user_id, r))
+            .collect();
     let last_success =
         leases::find(&state.db, scope.tenant_id()).await?.and_then(|s| s.last_success_at);
     Ok(users
@@ -222,7 +276,11 @@ async fn entries(state: &AppState, scope: TenantScope) -> Result<Vec<PresenceEnt
                     code,
                     message: row.sync_error_message.clone().unwrap_or_default(),
                 });
-                entry.observed_at = Some(last_confirmed(&row, last_success));
+                entry.observed_at = Some(confirmed_at(
+                    row.sync_error_code.is_some(),
+                    row.observed_at,
+                    last_success,
+                ));
                 if state != AvailabilityState::Unknown {
                     entry.available = Some(row.available);
                     entry.state = state;

@@ -227,8 +227,32 @@ async fn to_events(
     Ok(events)
 }
 
+/// Who holds a stream open; checked again every [`RECHECK`], so that a revoked token or an
+/// ended session does not keep receiving.
+#[derive(Debug, Clone)]
+pub enum Holder {
+    Token(Uuid),
+    /// A signed-in person's session, by its stored hash.
+    Session(String),
+}
+
+pub const RECHECK: Duration = Duration::from_secs(30);
+
+impl Holder {
+    async fn still_allowed(&self, state: &AppState) -> bool {
+        let live = match self {
+            Holder::Token(id) => super::api_tokens::is_live(state, *id).await,
+            Holder::Session(hash) => super::sessions::is_live(state, hash).await,
+        };
+        // A database that does not answer ends no stream; the next check decides.
+        live.unwrap_or(true)
+    }
+}
+
 /// One client's stream.
 pub struct Subscription {
+    holder: Holder,
+    recheck: tokio::time::Interval,
     pub start: Start,
     scope: TenantScope,
     /// The last event this client has been given (or that its snapshot reflects).
@@ -252,6 +276,7 @@ impl Drop for Counted {
 pub async fn open(
     state: &AppState,
     scope: TenantScope,
+    holder: Holder,
     last_event_id: Option<i64>,
 ) -> Result<Subscription> {
     let receiver = state.hub.subscribe(state, scope).await?;
@@ -267,7 +292,11 @@ pub async fn open(
         Some((events, position)) => (Start::Replay(events), position),
         None => (Start::Snapshot(snapshot(state, scope, latest).await?), latest),
     };
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     Ok(Subscription {
+        holder,
+        recheck,
         start,
         scope,
         position,
@@ -305,14 +334,24 @@ async fn snapshot(state: &AppState, scope: TenantScope, seq: i64) -> Result<Snap
 }
 
 impl Subscription {
-    /// The next event for this client; waits for it. `None` once the service shuts down.
+    /// The next event for this client; waits for it. `None` when the stream ends: the
+    /// holder is no longer allowed, or the client fell too far behind.
     pub async fn next(&mut self, state: &AppState) -> Option<Arc<Event>> {
         loop {
             if let Some(event) = self.backlog.pop_front() {
                 self.position = event.seq;
                 return Some(event);
             }
-            match self.receiver.recv().await {
+            let received = tokio::select! {
+                received = self.receiver.recv() => received,
+                _ = self.recheck.tick() => {
+                    if !self.holder.still_allowed(state).await {
+                        return None;
+                    }
+                    continue;
+                }
+            };
+            match received {
                 Ok(event) if event.seq <= self.position => continue,
                 Ok(event) => {
                     self.position = event.seq;

@@ -22,7 +22,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// Longest `Retry-After` taken from a receiver.
 const LONGEST_RETRY_AFTER: i64 = 86_400;
 /// Attempts one instance makes at once, across all tenants.
-pub const PARALLEL: usize = 64;
+pub const PARALLEL: usize = 128;
 
 /// How one attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,6 +221,8 @@ pub async fn start_due(
                 tracing::warn!(delivery = %delivery.id, error = format!("{e:#}"), "recording a webhook attempt");
             }
             drop(permit);
+            // A free slot: the delivery job may claim the next one now.
+            state.webhook_wake.notify_one();
         });
     }
     Ok(started)

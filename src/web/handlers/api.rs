@@ -4,9 +4,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::services::presence::Filter;
+use crate::services::presence::{Conditional, Filter};
 use crate::services::{self, AppState};
 use crate::web::extract::Api;
 use crate::web::problem::ApiResult;
@@ -25,23 +24,22 @@ pub struct PresenceQuery {
     state: Option<String>,
 }
 
-/// A weak validator over what the list says about people (not when it was generated).
-fn etag_of(users: &impl Serialize) -> String {
-    use base64::Engine;
-    let digest = Sha256::digest(serde_json::to_vec(users).unwrap_or_default());
-    format!("W/\"{}\"", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]))
+fn if_none_match(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
 }
 
-/// 304 when the client's `If-None-Match` names the current ETag, else the JSON.
-fn with_etag(req: &HttpRequest, etag: String, body: &impl Serialize) -> HttpResponse {
-    let matches = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut response = if matches { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    response.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, "no-cache"));
-    if matches { response.finish() } else { response.json(body) }
+/// 304 with the validator, or the JSON with it.
+fn conditional<T: Serialize>(answer: Conditional<T>) -> HttpResponse {
+    match answer {
+        Conditional::NotModified(etag) => HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .finish(),
+        Conditional::Fresh(etag, body) => HttpResponse::Ok()
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .json(body),
+    }
 }
 
 /// Everyone in the directory with their availability now.
@@ -69,8 +67,10 @@ pub async fn presence_list(
     let q = query.into_inner();
     let filter =
         Filter { email: q.email, extension: q.extension, department: q.department, state: q.state };
-    let list = services::presence::document(&state, client.scope, &filter).await?;
-    Ok(with_etag(&req, etag_of(&list.users), &list))
+    let answer =
+        services::presence::document_if_changed(&state, client.scope, &filter, if_none_match(&req))
+            .await?;
+    Ok(conditional(answer))
 }
 
 /// One person, by e-mail address.
@@ -95,8 +95,10 @@ pub async fn presence_one(
     email: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let entry = services::presence::one(&state, client.scope, &email).await?;
-    Ok(with_etag(&req, etag_of(&entry), &entry))
+    let answer =
+        services::presence::one_if_changed(&state, client.scope, &email, if_none_match(&req))
+            .await?;
+    Ok(conditional(answer))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -130,6 +132,7 @@ pub async fn presence_stream(
     req: HttpRequest,
 ) -> ApiResult<impl Responder> {
     let last = sse::last_event_id(&req, query.last_event_id.as_deref());
-    let subscription = services::stream::open(&state, client.scope, last).await?;
+    let holder = services::stream::Holder::Token(client.token_id);
+    let subscription = services::stream::open(&state, client.scope, holder, last).await?;
     Ok(sse::respond(state.get_ref().clone(), subscription))
 }

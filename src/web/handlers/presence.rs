@@ -41,6 +41,7 @@ pub async fn stream(
     req: HttpRequest,
 ) -> AppResult<impl Responder> {
     let last = sse::last_event_id(&req, None);
-    let subscription = services::stream::open(&state, member.scope, last).await?;
+    let holder = services::stream::Holder::Session(member.principal.session_hash.clone());
+    let subscription = services::stream::open(&state, member.scope, holder, last).await?;
     Ok(sse::respond(state.get_ref().clone(), subscription))
 }

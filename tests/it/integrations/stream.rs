@@ -4,27 +4,29 @@
 use std::time::Duration;
 
 use calbridge::clock::Clock;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{ApiClient, token};
-use crate::support::world::{World, meeting, now, options};
+use crate::support::world::{Customer, World, meeting, now, options};
 use crate::support::{postgres_only, tenant_scope};
 
 const STREAM: &str = "/api/v1/presence/stream";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_meeting_that_starts_reaches_a_connected_client_within_one_and_a_half_seconds() {
+/// A synced customer whose anna is free now and in a meeting from four seconds on.
+async fn anna_meets_in_four_seconds() -> (World, Customer, DateTime<Utc>) {
     let world = World::new().await;
     let hansen = world.customer("Hansen", "hansen.dk", "full").await;
     let start = now() + chrono::Duration::seconds(4);
-    world
-        .person(
-            &hansen,
-            "anna",
-            vec![meeting("Kundemøde", start, start + chrono::Duration::seconds(60))],
-        )
-        .await;
+    let customer_meeting = meeting("Kundemøde", start, start + chrono::Duration::seconds(60));
+    world.person(&hansen, "anna", vec![customer_meeting]).await;
     world.sync(&hansen).await;
+    (world, hansen, start)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_that_starts_reaches_a_connected_client_within_one_and_a_half_seconds() {
+    let (world, hansen, start) = anna_meets_in_four_seconds().await;
     let api = ApiClient::new(&world.app, &token(&world.app, hansen.id, "Omstilling").await);
 
     let mut stream = api.stream(STREAM, None).await;
@@ -113,12 +115,9 @@ async fn a_client_that_comes_back_gets_exactly_the_events_it_missed() {
     assert!(stream.next(Duration::from_millis(800)).await.is_none());
 
     // A gap the history no longer holds: a fresh snapshot instead.
-    calbridge::db::availability::prune_history(
-        &world.state.db,
-        now() + chrono::Duration::days(1),
-    )
-    .await
-    .unwrap();
+    calbridge::db::availability::prune_history(&world.state.db, now() + chrono::Duration::days(1))
+        .await
+        .unwrap();
     let mut stream = api.stream(STREAM, Some(seen)).await;
     let event = stream.next(Duration::from_secs(5)).await.unwrap();
     assert_eq!(event.event, "snapshot");
@@ -133,17 +132,7 @@ async fn a_flip_applied_by_one_instance_reaches_a_stream_client_of_another() {
     if postgres_only("a_flip_applied_by_one_instance_reaches_a_stream_client_of_another") {
         return;
     }
-    let world = World::new().await;
-    let hansen = world.customer("Hansen", "hansen.dk", "full").await;
-    let start = now() + chrono::Duration::seconds(4);
-    world
-        .person(
-            &hansen,
-            "anna",
-            vec![meeting("Kundemøde", start, start + chrono::Duration::seconds(60))],
-        )
-        .await;
-    world.sync(&hansen).await;
+    let (world, hansen, _) = anna_meets_in_four_seconds().await;
 
     // Instance B: its own process state (own hub, own LISTEN) on the same database.
     let config = (*world.app.state.config).clone();
@@ -168,4 +157,26 @@ async fn a_flip_applied_by_one_instance_reaches_a_stream_client_of_another() {
     let delay = received - flipped;
     assert!(delay < chrono::Duration::seconds(1), "reached B {delay} after A wrote it");
     b_handle.stop(false).await;
+}
+
+#[tokio::test]
+async fn an_open_stream_ends_once_its_token_is_revoked() {
+    let app = crate::support::TestApp::spawn().await;
+    let alfa = app.create_tenant("Alfa A/S", 5).await;
+    app.add_user(alfa, "anna@alfa.dk").await;
+    let secret = token(&app, alfa, "Omstilling").await;
+    let api = ApiClient::new(&app, &secret);
+    let mut stream = api.stream(STREAM, None).await;
+    assert_eq!(stream.next(Duration::from_secs(5)).await.unwrap().event, "snapshot");
+
+    let scope = tenant_scope(alfa);
+    let id = calbridge::services::api_tokens::list(&app.state, scope).await.unwrap()[0].id;
+    let actor = calbridge::services::Actor::command_line();
+    calbridge::services::api_tokens::revoke(&app.state, &actor, scope, id).await.unwrap();
+    let ended = tokio::time::timeout(
+        calbridge::services::stream::RECHECK + Duration::from_secs(10),
+        async { while stream.next(Duration::from_secs(60)).await.is_some() {} },
+    )
+    .await;
+    assert!(ended.is_ok(), "the stream ended after the token was revoked");
 }
