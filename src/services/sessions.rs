@@ -228,6 +228,17 @@ pub async fn resolve(state: &AppState, secret: &str) -> Result<Option<Arc<Princi
     })))
 }
 
+/// Whether the session (by its stored hash) still stands: not signed out, not expired, its
+/// account not disabled. Reads only; a long-lived stream asks this now and then.
+pub async fn is_live(state: &AppState, session_hash: &str) -> Result<bool> {
+    let now = state.clock.now();
+    Ok(sessions::find(&state.db, session_hash).await?.is_some_and(|(session, account)| {
+        now - session.last_seen_at < IDLE_TIMEOUT
+            && now - session.created_at < ABSOLUTE_TIMEOUT
+            && !account.disabled
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,15 +251,4 @@ mod tests {
         assert_eq!(lock_duration(20), Duration::hours(1));
         assert_eq!(lock_duration(1000), Duration::hours(1));
     }
-}
-
-/// Whether the session (by its stored hash) still stands: not signed out, not expired, its
-/// account not disabled. Reads only; a long-lived stream asks this now and then.
-pub async fn is_live(state: &AppState, session_hash: &str) -> Result<bool> {
-    let now = state.clock.now();
-    Ok(sessions::find(&state.db, session_hash).await?.is_some_and(|(session, account)| {
-        now - session.last_seen_at < IDLE_TIMEOUT
-            && now - session.created_at < ABSOLUTE_TIMEOUT
-            && !account.disabled
-    }))
 }
