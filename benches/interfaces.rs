@@ -9,8 +9,10 @@
 //!   endpoint per tenant on a local receiver: the time from each meeting's start to its
 //!   delivery.
 //!
-//!     cargo bench --bench interfaces                       # all three
-//!     cargo bench --bench interfaces -- --only webhooks    # one
+//! ```sh
+//! cargo bench --bench interfaces                       # all three
+//! cargo bench --bench interfaces -- --only webhooks    # one
+//! ```
 //!
 //! `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) names a server
 //! where a throwaway database may be created.
@@ -32,6 +34,9 @@ use calbridge::services::{Actor, api_tokens, webhooks};
 use chrono::{DateTime, Utc};
 use fleet::{Fleet, Instance, Meeting, now, percentile, status_kb, whole};
 use futures_util::StreamExt;
+
+/// Who received a flip, and when.
+type Received = Arc<Mutex<Vec<(String, DateTime<Utc>)>>>;
 
 fn admin_url() -> String {
     std::env::var("BENCH_DATABASE_URL")
@@ -160,7 +165,7 @@ async fn stream_and_rest(only: Option<&str>) {
 
     if only.is_none_or(|o| o == "stream") {
         println!("stream: 1,000 clients on one tenant, five meetings starting 10 s apart");
-        let received: Arc<Mutex<Vec<(String, DateTime<Utc>)>>> = Arc::default();
+        let received: Received = Arc::default();
         let connected = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let rss_before = status_kb(pid, "VmRSS:");
         let mut clients = Vec::new();
