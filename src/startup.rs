@@ -77,6 +77,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         db,
         mailer,
         hub: Arc::default(),
+        presence_lists: Arc::default(),
         webhook_wake: Arc::default(),
         api_limiter: Arc::new(crate::services::api_tokens::RateLimiter::new(
             config.api_rate_per_minute,

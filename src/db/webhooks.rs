@@ -177,7 +177,7 @@ pub async fn claim_due(
 }
 
 /// How an attempt ended, to store with the delivery.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
     pub at: DateTime<Utc>,
     pub status: DeliveryStatus,

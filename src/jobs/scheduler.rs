@@ -432,18 +432,24 @@ impl Inner {
             }
         };
         let permits = Arc::new(tokio::sync::Semaphore::new(webhooks::deliver::PARALLEL));
+        let recorder = webhooks::deliver::Recorder::start(self.state.clone());
         let (shortest, longest) = (StdDuration::from_millis(20), StdDuration::from_secs(1));
         loop {
             if self.stopping.load(Ordering::SeqCst) {
                 return;
             }
-            let started = match webhooks::deliver::start_due(&self.state, &client, &permits).await {
-                Ok(started) => started,
-                Err(e) => {
-                    tracing::warn!(error = format!("{e:#}"), "claiming webhook deliveries failed");
-                    0
-                }
-            };
+            let started =
+                match webhooks::deliver::start_due(&self.state, &client, &permits, &recorder).await
+                {
+                    Ok(started) => started,
+                    Err(e) => {
+                        tracing::warn!(
+                            error = format!("{e:#}"),
+                            "claiming webhook deliveries failed"
+                        );
+                        0
+                    }
+                };
             let wait = match webhooks::deliver::next_due(&self.state).await {
                 Ok(Some(next)) => (next - self.state.clock.now()).to_std().unwrap_or_default(),
                 _ => longest,

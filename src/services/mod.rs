@@ -67,6 +67,8 @@ pub struct AppState {
     pub hub: Arc<stream::Hub>,
     /// Requests per API token.
     pub api_limiter: Arc<api_tokens::RateLimiter>,
+    /// Tenants' presence lists as last sent, while unchanged.
+    pub presence_lists: Arc<presence::ListCache>,
     /// Wakes the webhook delivery job (a test event was queued).
     pub webhook_wake: Arc<tokio::sync::Notify>,
 }

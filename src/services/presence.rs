@@ -1,5 +1,7 @@
 //! Who is available right now: every directory user of a tenant with their current state.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -187,37 +189,81 @@ fn named_in(if_none_match: Option<&str>, etag: &str) -> bool {
     if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
 }
 
-/// [`document`], or `NotModified` when `if_none_match` names the current version: a poller
-/// that is up to date costs one small query.
+/// Whole lists recently sent, per tenant: polls of an unchanged tenant are answered from here
+/// (one small query), whoever asks. Bounded; an old version is simply replaced.
+#[derive(Default)]
+pub struct ListCache {
+    lists: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (String, Arc<str>)>>,
+}
+
+/// Tenants whose list is kept.
+const CACHED_TENANTS: usize = 256;
+
+impl std::fmt::Debug for ListCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ListCache")
+    }
+}
+
+impl ListCache {
+    fn get(&self, tenant: uuid::Uuid, etag: &str) -> Option<Arc<str>> {
+        let lists = self.lists.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        lists.get(&tenant).filter(|(tag, _)| tag == etag).map(|(_, json)| json.clone())
+    }
+
+    fn put(&self, tenant: uuid::Uuid, etag: String, json: Arc<str>) {
+        let mut lists = self.lists.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if lists.len() >= CACHED_TENANTS && !lists.contains_key(&tenant) {
+            lists.clear();
+        }
+        lists.insert(tenant, (etag, json));
+    }
+}
+
+fn to_json(value: &impl Serialize) -> Result<Arc<str>> {
+    Ok(serde_json::to_string(value).map_err(anyhow::Error::from)?.into())
+}
+
+/// [`document`] as JSON, or `NotModified` when `if_none_match` names the current version: a
+/// poller that is up to date costs one small query, and so does the whole list of a tenant
+/// that did not change since it was last sent (its `generated_at` is then when it was built).
 pub async fn document_if_changed(
     state: &AppState,
     scope: TenantScope,
     filter: &Filter,
     if_none_match: Option<&str>,
-) -> Result<Conditional<PresenceList>> {
+) -> Result<Conditional<Arc<str>>> {
     let version = availability::version(&state.db, scope).await?;
     let asked = [&filter.email, &filter.extension, &filter.department, &filter.state]
-        .map(|f| f.as_deref().unwrap_or_default().to_lowercase());
+        .map(|f| f.as_deref().unwrap_or_default().trim().to_lowercase());
     let etag = tag(&[&version, "list", &asked[0], &asked[1], &asked[2], &asked[3]]);
     if named_in(if_none_match, &etag) {
         return Ok(Conditional::NotModified(etag));
     }
-    Ok(Conditional::Fresh(etag, document(state, scope, filter).await?))
+    let whole = asked.iter().all(String::is_empty);
+    if whole && let Some(json) = state.presence_lists.get(scope.tenant_id(), &etag) {
+        return Ok(Conditional::Fresh(etag, json));
+    }
+    let json = to_json(&document(state, scope, filter).await?)?;
+    if whole {
+        state.presence_lists.put(scope.tenant_id(), etag.clone(), json.clone());
+    }
+    Ok(Conditional::Fresh(etag, json))
 }
 
-/// [`one`], or `NotModified` when `if_none_match` names the current version.
+/// [`one`] as JSON, or `NotModified` when `if_none_match` names the current version.
 pub async fn one_if_changed(
     state: &AppState,
     scope: TenantScope,
     email: &str,
     if_none_match: Option<&str>,
-) -> Result<Conditional<PresenceEntry>> {
+) -> Result<Conditional<Arc<str>>> {
     let version = availability::version(&state.db, scope).await?;
     let etag = tag(&[&version, "one", &email.trim().to_lowercase()]);
     if named_in(if_none_match, &etag) {
         return Ok(Conditional::NotModified(etag));
     }
-    Ok(Conditional::Fresh(etag, one(state, scope, email).await?))
+    Ok(Conditional::Fresh(etag, to_json(&one(state, scope, email).await?)?))
 }
 
 /// One person of the tenant, by e-mail address (ignoring case).

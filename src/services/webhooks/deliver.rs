@@ -121,10 +121,61 @@ pub fn next_attempt(
     Some(now + TimeDelta::milliseconds(wait_ms))
 }
 
+/// What attempts did, written in batches: one transaction for every outcome that came in
+/// meanwhile, so that a burst of deliveries does not wait for one commit each. Until its
+/// outcome is written a delivery stays claimed; should the process end first, the claim
+/// lapses and the attempt is made again (at least once).
+#[derive(Clone)]
+pub struct Recorder {
+    outcomes: tokio::sync::mpsc::UnboundedSender<(Uuid, Uuid, Attempt)>,
+}
+
+/// Outcomes written per transaction at most.
+const BATCH: usize = 500;
+
+impl Recorder {
+    pub fn start(state: AppState) -> Recorder {
+        let (outcomes, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while incoming.recv_many(&mut batch, BATCH).await > 0 {
+                if let Err(e) = write_outcomes(&state, &batch).await {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        attempts = batch.len(),
+                        "recording webhook attempts"
+                    );
+                }
+                batch.clear();
+                state.webhook_wake.notify_one();
+            }
+        });
+        Recorder { outcomes }
+    }
+}
+
+async fn write_outcomes(state: &AppState, batch: &[(Uuid, Uuid, Attempt)]) -> Result<()> {
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    let mut retrying = std::collections::BTreeSet::new();
+    for (delivery, endpoint, attempt) in batch {
+        if attempt.next_attempt_at.is_some() {
+            retrying.insert(*endpoint);
+        }
+        webhooks::record_attempt(&txn, *delivery, attempt.clone()).await?;
+    }
+    // Switched off while these attempts were under way: no retries.
+    for endpoint in retrying {
+        webhooks::abandon_pending(&txn, endpoint, "endpoint switched off").await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Records what an attempt did; switches the endpoint off when it is gone or has failed for
 /// the last time, and tells the tenant's admins.
 pub async fn conclude(
     state: &AppState,
+    recorder: &Recorder,
     endpoint: &webhook_endpoint::Model,
     delivery: &webhook_delivery::Model,
     outcome: Outcome,
@@ -170,11 +221,9 @@ pub async fn conclude(
             (attempt, next.is_none().then_some(DisabledReason::Failing))
         }
     };
-    let retrying = record.next_attempt_at.is_some();
-    webhooks::record_attempt(&state.db, delivery.id, record).await?;
-    if retrying {
-        // Switched off while this attempt was under way: no retry.
-        webhooks::abandon_pending(&state.db, endpoint.id, "endpoint switched off").await?;
+    if recorder.outcomes.send((delivery.id, endpoint.id, record.clone())).is_err() {
+        // The recorder is gone (shutting down): write this one directly.
+        webhooks::record_attempt(&state.db, delivery.id, record).await?;
     }
     if let Some(reason) = disable {
         let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
@@ -196,6 +245,7 @@ pub async fn start_due(
     state: &AppState,
     client: &reqwest::Client,
     permits: &Arc<tokio::sync::Semaphore>,
+    recorder: &Recorder,
 ) -> Result<usize> {
     let free = permits.available_permits();
     if free == 0 {
@@ -214,15 +264,13 @@ pub async fn start_due(
     for delivery in claimed {
         let Some(endpoint) = endpoints.get(&delivery.endpoint_id).cloned() else { continue };
         let Ok(permit) = permits.clone().acquire_owned().await else { break };
-        let (state, client) = (state.clone(), client.clone());
+        let (state, client, recorder) = (state.clone(), client.clone(), recorder.clone());
         tokio::spawn(async move {
             let outcome = attempt(&state, &client, &endpoint, &delivery).await;
-            if let Err(e) = conclude(&state, &endpoint, &delivery, outcome).await {
+            if let Err(e) = conclude(&state, &recorder, &endpoint, &delivery, outcome).await {
                 tracing::warn!(delivery = %delivery.id, error = format!("{e:#}"), "recording a webhook attempt");
             }
             drop(permit);
-            // A free slot: the delivery job may claim the next one now.
-            state.webhook_wake.notify_one();
         });
     }
     Ok(started)

@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::services::presence::{Conditional, Filter};
 use crate::services::{self, AppState};
@@ -29,16 +29,17 @@ fn if_none_match(req: &HttpRequest) -> Option<&str> {
 }
 
 /// 304 with the validator, or the JSON with it.
-fn conditional<T: Serialize>(answer: Conditional<T>) -> HttpResponse {
+fn conditional(answer: Conditional<std::sync::Arc<str>>) -> HttpResponse {
     match answer {
         Conditional::NotModified(etag) => HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .insert_header((header::CACHE_CONTROL, "no-cache"))
             .finish(),
-        Conditional::Fresh(etag, body) => HttpResponse::Ok()
+        Conditional::Fresh(etag, json) => HttpResponse::Ok()
             .insert_header((header::ETAG, etag))
             .insert_header((header::CACHE_CONTROL, "no-cache"))
-            .json(body),
+            .content_type("application/json")
+            .body(json.to_string()),
     }
 }
 
