@@ -133,9 +133,9 @@ pub async fn insert_deliveries(
     Ok(())
 }
 
-/// Takes up to `limit` deliveries due at `now` for attempts until `locked_until`, each by one
-/// instance only (`SKIP LOCKED` on PostgreSQL), and no more per endpoint than
-/// [`IN_FLIGHT_PER_ENDPOINT`] counting those in flight anywhere.
+/// Takes up to `limit` deliveries due at `now` (from the earliest due) for attempts until
+/// `locked_until`, each by one instance only (`SKIP LOCKED` on PostgreSQL), and no more per
+/// endpoint than [`IN_FLIGHT_PER_ENDPOINT`] counting those in flight anywhere.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -154,13 +154,14 @@ pub async fn claim_due(
                SELECT d.id, \
                  ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) \
                  + COALESCE(busy.n, 0) AS slot \
-               FROM webhook_deliveries d \
+               FROM (SELECT id, endpoint_id, next_attempt_at FROM webhook_deliveries \
+                     WHERE status = $4 AND next_attempt_at <= $1 \
+                       AND (locked_until IS NULL OR locked_until <= $1) \
+                     ORDER BY next_attempt_at LIMIT $7) d \
                JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled = $6 \
                LEFT JOIN (SELECT endpoint_id, COUNT(*) AS n FROM webhook_deliveries \
                           WHERE locked_until > $1 GROUP BY endpoint_id) busy \
                  ON busy.endpoint_id = d.endpoint_id \
-               WHERE d.status = $4 AND d.next_attempt_at <= $1 \
-                 AND (d.locked_until IS NULL OR d.locked_until <= $1) \
              ) ranked WHERE ranked.slot <= $5) \
            ORDER BY next_attempt_at LIMIT $3 {lock}) \
          RETURNING *"
@@ -172,6 +173,9 @@ pub async fn claim_due(
         DeliveryStatus::Pending.as_str().into(),
         IN_FLIGHT_PER_ENDPOINT.into(),
         true.into(),
+        // The earliest due deliveries are ranked, not all of them: a backlog of thousands
+        // costs each claim no more than this.
+        (Ord::max(limit * 8, 1_000) as i64).into(),
     ];
     webhook_delivery::Entity::find().from_raw_sql(statement(backend, &sql, values)).all(db).await
 }

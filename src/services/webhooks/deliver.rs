@@ -22,7 +22,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// Longest `Retry-After` taken from a receiver.
 const LONGEST_RETRY_AFTER: i64 = 86_400;
 /// Attempts one instance makes at once, across all tenants.
-pub const PARALLEL: usize = 128;
+pub const PARALLEL: usize = 512;
 
 /// How one attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
