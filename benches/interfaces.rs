@@ -34,6 +34,7 @@ use calbridge::services::{Actor, api_tokens, webhooks};
 use chrono::{DateTime, Utc};
 use fleet::{Fleet, Instance, Meeting, now, percentile, status_kb, whole};
 use futures_util::StreamExt;
+use sea_orm::EntityTrait;
 
 /// Who received a flip, and when.
 type Received = Arc<Mutex<Vec<(String, DateTime<Utc>)>>>;
@@ -291,6 +292,20 @@ async fn webhook_delivery() {
         .map(|at| (*at - start).num_microseconds().unwrap() as f64 / 1000.0)
         .collect();
     report("meeting start to delivery", &mut late, "ms");
+    // Where the time went: the flip (the outbox row's time is the flip's) and the queue.
+    let rows = calbridge::db::entities::webhook_delivery::Entity::find()
+        .all(&fleet.state.db)
+        .await
+        .unwrap();
+    let ms = |d: chrono::Duration| d.num_microseconds().unwrap_or_default() as f64 / 1000.0;
+    let mut flipped: Vec<f64> = rows.iter().map(|d| ms(d.created_at - start)).collect();
+    let mut queued: Vec<f64> =
+        rows.iter().filter_map(|d| d.last_attempt_at.map(|at| ms(at - d.created_at))).collect();
+    report("meeting start to flip (outbox row written)", &mut flipped, "ms");
+    report("outbox row to attempt recorded", &mut queued, "ms");
+    for line in fleet::read_log(&instance.log).lines().filter(|l| l.contains("changes applied")) {
+        println!("  {line}");
+    }
     let mut instance = instance;
     instance.stop().await;
     fleet.finish().await.unwrap();

@@ -122,10 +122,39 @@ pub async fn subscribed(
         .collect())
 }
 
+/// Writes outbox rows. PostgreSQL gets each chunk as one JSON document expanded server-side
+/// (thousands of bound parameters cost seconds in a burst of flips); SQLite a multi-row insert.
 pub async fn insert_deliveries(
     db: &impl ConnectionTrait,
     deliveries: Vec<webhook_delivery::Model>,
 ) -> Result<(), DbErr> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        for chunk in deliveries.chunks(2_000) {
+            let records: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "id": d.id, "endpoint_id": d.endpoint_id, "tenant_id": d.tenant_id,
+                        "event_type": d.event_type, "payload": d.payload,
+                        "created_at": d.created_at, "status": d.status, "attempts": d.attempts,
+                        "next_attempt_at": d.next_attempt_at,
+                    })
+                })
+                .collect();
+            let sql = "INSERT INTO webhook_deliveries \
+                (id, endpoint_id, tenant_id, event_type, payload, created_at, status, attempts, \
+                 next_attempt_at) \
+                SELECT id, endpoint_id, tenant_id, event_type, payload, created_at, status, \
+                 attempts, next_attempt_at \
+                FROM json_to_recordset($1::json) AS r(id uuid, endpoint_id uuid, tenant_id uuid, \
+                 event_type text, payload text, created_at timestamptz, status text, \
+                 attempts integer, next_attempt_at timestamptz)";
+            let document = serde_json::Value::Array(records).to_string();
+            db.execute_raw(statement(DatabaseBackend::Postgres, sql, vec![document.into()]))
+                .await?;
+        }
+        return Ok(());
+    }
     for chunk in deliveries.chunks(500) {
         let models = chunk.iter().cloned().map(IntoActiveModel::into_active_model);
         webhook_delivery::Entity::insert_many(models).exec_without_returning(db).await?;

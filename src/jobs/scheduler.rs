@@ -405,8 +405,17 @@ impl Inner {
                 return;
             }
             let now = self.state.clock.now();
-            if let Err(e) = transitions::run_due(&self.state, now).await {
-                tracing::warn!(error = format!("{e:#}"), "applying availability changes failed");
+            let started = std::time::Instant::now();
+            match transitions::run_due(&self.state, now).await {
+                Ok(0) => {}
+                Ok(changed) => tracing::info!(
+                    changed,
+                    ms = started.elapsed().as_millis() as u64,
+                    "availability changes applied"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "applying availability changes failed")
+                }
             }
             let wait = match transitions::next_change(&self.state).await {
                 Ok(Some(next)) => (next - self.state.clock.now()).to_std().unwrap_or(shortest),

@@ -148,8 +148,19 @@ async fn wrong_key_cannot_read_secrets() {
 
 #[tokio::test]
 async fn rotation_with_environment_keys_moves_every_secret_to_the_new_key() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.webhook_allow_private = true).await;
     let tenants = [app.create_tenant("Alfa", 5).await, app.create_tenant("Beta", 5).await];
+    // A webhook's signing secret is a stored secret too.
+    let hook = calbridge::services::webhooks::EndpointInput {
+        url: "http://127.0.0.1:9/hook".into(),
+        events: vec!["presence.changed".into()],
+        enabled: true,
+    };
+    let actor = calbridge::services::Actor::command_line();
+    let shown =
+        calbridge::services::webhooks::create(&app.state, &actor, tenant_scope(tenants[0]), &hook)
+            .await
+            .unwrap();
     for t in &tenants {
         assert_eq!(
             set_graph(&app, &t.to_string(), &[("CALBRIDGE_MASTER_KEY", &app.master_key)])
@@ -168,8 +179,15 @@ async fn rotation_with_environment_keys_moves_every_secret_to_the_new_key() {
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("2 secrets re-encrypted"), "{}", run.stdout);
+    assert!(run.stdout.contains("3 secrets re-encrypted"), "{}", run.stdout);
     let only_new = Keyring::new(new_key, vec![]);
+    let endpoints =
+        calbridge::db::webhooks::endpoints(&app.state.db, tenant_scope(tenants[0])).await.unwrap();
+    let sealed = &endpoints[0].secret_ciphertext;
+    assert_eq!(
+        only_new.decrypt(&tenants[0], SecretField::WebhookSecret, sealed).unwrap().expose_secret(),
+        shown.secret
+    );
     for t in &tenants {
         let c = stored_ciphertext(&app, *t).await;
         assert!(!only_new.is_stale(&c));
