@@ -6,7 +6,7 @@ use sea_orm::prelude::Uuid;
 use super::api_tokens::{self, CreatedToken, TokenRow};
 use super::error::or_refused;
 use super::webhooks::{self, EndpointInput, EndpointRow, ShownSecret};
-use super::{Actor, AppState, Error, FormError, Result, TenantScope};
+use super::{Actor, AppState, FormError, Result, TenantScope};
 
 #[derive(Debug, Clone)]
 pub struct IntegrationsPage {
@@ -23,7 +23,7 @@ pub async fn page(state: &AppState, scope: TenantScope) -> Result<IntegrationsPa
 
 /// One endpoint with its recent deliveries.
 pub async fn endpoint(state: &AppState, scope: TenantScope, id: Uuid) -> Result<EndpointRow> {
-    webhooks::endpoints(state, scope).await?.into_iter().find(|e| e.id == id).ok_or(Error::NotFound)
+    webhooks::endpoint(state, scope, id).await
 }
 
 pub async fn create_token(

@@ -95,20 +95,33 @@ fn events_of(stored: &str) -> Vec<EventType> {
 pub async fn endpoints(state: &AppState, scope: TenantScope) -> Result<Vec<EndpointRow>> {
     let mut rows = Vec::new();
     for e in webhooks::endpoints(&state.db, scope).await? {
-        let deliveries = webhooks::recent(&state.db, scope, e.id, RECENT).await?;
-        rows.push(EndpointRow {
-            id: e.id,
-            events: events_of(&e.events),
-            url: e.url,
-            enabled: e.enabled,
-            created_at: e.created_at,
-            secret_rotated_at: e.secret_rotated_at,
-            disabled_reason: e.disabled_reason,
-            disabled_at: e.disabled_at,
-            deliveries: deliveries.into_iter().map(DeliveryRow::from).collect(),
-        });
+        rows.push(row(state, scope, e).await?);
     }
     Ok(rows)
+}
+
+/// One of the tenant's endpoints, with its recent deliveries.
+pub async fn endpoint(state: &AppState, scope: TenantScope, id: Uuid) -> Result<EndpointRow> {
+    row(state, scope, find(state, scope, id).await?).await
+}
+
+async fn row(
+    state: &AppState,
+    scope: TenantScope,
+    e: webhook_endpoint::Model,
+) -> Result<EndpointRow> {
+    let deliveries = webhooks::recent(&state.db, scope, e.id, RECENT).await?;
+    Ok(EndpointRow {
+        id: e.id,
+        events: events_of(&e.events),
+        url: e.url,
+        enabled: e.enabled,
+        created_at: e.created_at,
+        secret_rotated_at: e.secret_rotated_at,
+        disabled_reason: e.disabled_reason,
+        disabled_at: e.disabled_at,
+        deliveries: deliveries.into_iter().map(DeliveryRow::from).collect(),
+    })
 }
 
 async fn validate(state: &AppState, input: &EndpointInput) -> Result<(String, String)> {

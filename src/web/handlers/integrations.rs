@@ -65,10 +65,10 @@ fn shown_once(
 fn refused_page(
     ctx: &RequestContext,
     r: services::Refused<integrations::IntegrationsPage>,
-) -> (IntegrationsView, u16) {
+) -> (IntegrationsView, actix_web::http::StatusCode) {
     let mut view = IntegrationsView::new(page_of(ctx), &ctx.base_url, r.page);
     view.errors = r.errors;
-    (view, refused_status(r.conflict).as_u16())
+    (view, refused_status(r.conflict))
 }
 
 pub async fn create_token(
@@ -82,9 +82,9 @@ pub async fn create_token(
             Ok(shown_once(&ctx, false, created.row.name, created.token, "/integrations".into()))
         }
         Err(FormError::Refused(r)) => {
-            let (mut view, _) = refused_page(&ctx, r);
+            let (mut view, status) = refused_page(&ctx, r);
             view.token_name = form.into_inner().name;
-            Ok(render(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, &view))
+            Ok(render(status, &view))
         }
         Err(FormError::Other(e)) => Err(e.into()),
     }
@@ -116,9 +116,9 @@ pub async fn create_webhook(
             format!("/integrations/webhooks/{}", shown.endpoint_id),
         )),
         Err(FormError::Refused(r)) => {
-            let (mut view, _) = refused_page(&ctx, r);
+            let (mut view, status) = refused_page(&ctx, r);
             view.hook = input;
-            Ok(render(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, &view))
+            Ok(render(status, &view))
         }
         Err(FormError::Other(e)) => Err(e.into()),
     }
