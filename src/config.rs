@@ -93,6 +93,9 @@ pub struct Config {
     pub api_rate_per_minute: u32,
     /// Webhooks may go to `http://` and to loopback or private addresses (demo and tests).
     pub webhook_allow_private: bool,
+    /// Exchange on-premises servers may be on loopback or private addresses, or `http://`
+    /// (`CALBRIDGE_EWS_ALLOW_PRIVATE`): for installations inside the customer's network.
+    pub ews_allow_private: bool,
     /// The bearer token `/metrics` asks for (`CALBRIDGE_METRICS_TOKEN`).
     pub metrics_token: Option<SecretString>,
     /// A separate address serving only `/metrics` (`CALBRIDGE_METRICS_BIND`).
@@ -244,6 +247,7 @@ impl Config {
             }
         };
         let webhook_allow_private = flag(&get, "CALBRIDGE_WEBHOOK_ALLOW_PRIVATE")?;
+        let ews_allow_private = flag(&get, "CALBRIDGE_EWS_ALLOW_PRIVATE")?;
         let metrics_token =
             get("CALBRIDGE_METRICS_TOKEN").map(|t| SecretString::from(t.trim().to_owned()));
         if metrics_token
@@ -268,6 +272,7 @@ impl Config {
         Ok(Config {
             api_rate_per_minute,
             webhook_allow_private,
+            ews_allow_private,
             metrics_token,
             metrics_bind,
             bind,
@@ -389,6 +394,7 @@ mod tests {
             ("CALBRIDGE_ENV", "prod"),
             ("CALBRIDGE_API_RATE_PER_MINUTE", "0"),
             ("CALBRIDGE_WEBHOOK_ALLOW_PRIVATE", "maybe"),
+            ("CALBRIDGE_EWS_ALLOW_PRIVATE", "perhaps"),
             ("CALBRIDGE_METRICS_TOKEN", "short"),
             ("CALBRIDGE_METRICS_BIND", "metrics"),
         ] {

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;
+pub mod outbound;
 pub mod providers;
 pub mod secrets;
 pub mod services;

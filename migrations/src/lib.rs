@@ -8,6 +8,7 @@ mod m20261203_000003_onboarding;
 mod m20261203_000004_notices;
 mod m20261203_000005_scheduler;
 mod m20261203_000006_integrations;
+mod m20261203_000007_exchange_onprem;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_notices::Migration),
             Box::new(m20261203_000005_scheduler::Migration),
             Box::new(m20261203_000006_integrations::Migration),
+            Box::new(m20261203_000007_exchange_onprem::Migration),
         ]
     }
 }

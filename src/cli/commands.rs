@@ -257,9 +257,15 @@ fn item_words(item: Item, report: &Report) -> String {
     match item {
         Item::Directory | Item::App | Item::Secret => "signing in to Microsoft Entra".into(),
         Item::Permission => "the calendar permission".into(),
-        Item::Mailbox => match &report.mailbox {
+        Item::Mailbox | Item::FreeBusy => match &report.mailbox {
             Some(mailbox) => format!("reading the calendar of {mailbox}"),
             None => "reading a calendar".into(),
+        },
+        Item::Server => "reaching the Exchange server".into(),
+        Item::Authentication => "signing in to Exchange".into(),
+        Item::Reviewer => match &report.mailbox {
+            Some(mailbox) => format!("the Reviewer right on the calendar of {mailbox}"),
+            None => "the Reviewer right".into(),
         },
     }
 }

@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use super::StoredSecret;
 use super::TenantScope;
 use super::entities::provider_config;
-use crate::domain::provider::{DetailLevel, ProviderKind};
+use crate::domain::provider::{DetailLevel, EwsAuth, ProviderKind};
 use crate::secrets::SecretField;
 
 pub struct GraphConnection {
@@ -16,6 +16,15 @@ pub struct GraphConnection {
     pub client_id: String,
     pub client_secret_ciphertext: String,
     pub secret_expires_on: Option<NaiveDate>,
+    pub detail: DetailLevel,
+}
+
+pub struct EwsConnection {
+    pub url: String,
+    pub username: String,
+    pub password_ciphertext: String,
+    pub auth: EwsAuth,
+    pub ca_pem: Option<String>,
     pub detail: DetailLevel,
 }
 
@@ -45,11 +54,45 @@ pub async fn save_graph(
         ews_username: Set(None),
         ews_password_ciphertext: Set(None),
         ews_auth_scheme: Set(None),
+        ews_ca_pem: Set(None),
         updated_at: Set(now),
         last_test_at: Set(None),
         last_test_ok: Set(None),
         granted_permissions: Set(None),
     };
+    upsert(db, model).await
+}
+
+/// Stores the Exchange on-premises connection, replacing any earlier one (a Microsoft 365
+/// connection's secret included: one tenant reads one calendar system).
+pub async fn save_ews(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    ews: EwsConnection,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let model = provider_config::ActiveModel {
+        tenant_id: Set(scope.tenant_id()),
+        kind: Set(ProviderKind::Ews),
+        directory_id: Set(None),
+        client_id: Set(None),
+        client_secret_ciphertext: Set(None),
+        secret_expires_on: Set(None),
+        detail_level: Set(ews.detail),
+        ews_url: Set(Some(ews.url)),
+        ews_username: Set(Some(ews.username)),
+        ews_password_ciphertext: Set(Some(ews.password_ciphertext)),
+        ews_auth_scheme: Set(Some(ews.auth.as_str().to_owned())),
+        ews_ca_pem: Set(ews.ca_pem),
+        updated_at: Set(now),
+        last_test_at: Set(None),
+        last_test_ok: Set(None),
+        granted_permissions: Set(None),
+    };
+    upsert(db, model).await
+}
+
+async fn upsert(db: &impl ConnectionTrait, model: provider_config::ActiveModel) -> Result<(), DbErr> {
     use provider_config::Column as C;
     provider_config::Entity::insert(model)
         .on_conflict(
@@ -65,6 +108,7 @@ pub async fn save_graph(
                     C::EwsUsername,
                     C::EwsPasswordCiphertext,
                     C::EwsAuthScheme,
+                    C::EwsCaPem,
                     C::UpdatedAt,
                 ])
                 .to_owned(),

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::prelude::*;
 use sea_orm::{ActiveValue::Set, FromQueryResult, QueryOrder, QuerySelect, TransactionTrait};
 
+use crate::domain::provider::ProviderKind;
 use super::TenantScope;
 use super::entities::{directory_user, sync_state, tenant};
 use crate::domain::tenant::TenantState;
@@ -42,6 +43,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         wizard_step: Set(None),
+        calendar_system: Set(ProviderKind::Graph),
         invited_at: Set(None),
         company_done_at: Set(None),
         connection_done_at: Set(None),
@@ -237,6 +239,23 @@ pub async fn reach(
 }
 
 /// Remembers the wizard page the admin is on.
+/// Remembers the calendar system chosen in the wizard.
+pub async fn set_calendar_system(
+    db: &impl ConnectionTrait,
+    scope: TenantScope,
+    kind: ProviderKind,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::CalendarSystem, Expr::value(kind))
+        .col_expr(tenant::Column::UpdatedAt, Expr::value(now))
+        .filter(tenant::Column::Id.eq(scope.tenant_id()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_wizard_step(
     db: &impl ConnectionTrait,
     scope: TenantScope,

@@ -31,6 +31,31 @@ stored_enum! {
     pub enum ProviderKind {
         /// Microsoft 365 through Microsoft Graph.
         Graph = "graph",
+        /// Exchange Server on-premises through Exchange Web Services.
+        Ews = "ews",
+    }
+}
+
+stored_enum! {
+    /// How calbridge signs in to Exchange on-premises.
+    #[derive(Default)]
+    pub enum EwsAuth {
+        /// Whatever the server offers, NTLM before Basic (NTLM never sends the password).
+        #[default]
+        Auto = "auto",
+        Basic = "basic",
+        Ntlm = "ntlm",
+    }
+}
+
+impl EwsAuth {
+    pub fn parse_input(raw: &str) -> Option<EwsAuth> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Some(EwsAuth::Auto),
+            "basic" => Some(EwsAuth::Basic),
+            "ntlm" | "windows" => Some(EwsAuth::Ntlm),
+            _ => None,
+        }
     }
 }
 

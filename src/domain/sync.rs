@@ -41,16 +41,32 @@ stored_enum! {
         InvalidScope = "auth_failed.invalid_scope",
         /// Graph refused a freshly issued token.
         TokenRejected = "auth_failed.token_rejected",
+        /// Exchange on-premises refused the service account's password (HTTP 401).
+        WrongPassword = "auth_failed.wrong_password",
+        /// Exchange offers neither Basic nor NTLM authentication.
+        AuthSchemeUnsupported = "auth_failed.scheme",
         /// Any other sign-in failure.
         AuthFailed = "auth_failed",
         /// Every mailbox refused: the permission was not granted.
         ConsentMissing = "access_denied.tenant",
         /// This mailbox refused, typically excluded by an application access policy.
         MailboxDenied = "access_denied.mailbox",
+        /// The Exchange service account lacks Reviewer on this mailbox's calendar.
+        ReviewerMissing = "access_denied.calendar",
         MailboxNotFound = "mailbox_not_found",
         Throttled = "throttled",
         UpstreamUnavailable = "upstream_unavailable",
         MalformedResponse = "malformed_response",
+        /// The server's host name does not resolve.
+        HostNotFound = "upstream_unavailable.host_not_found",
+        /// Nothing answers at the server's address.
+        ConnectFailed = "upstream_unavailable.connect_failed",
+        /// The server's TLS certificate is not trusted.
+        TlsUntrusted = "connection_invalid.tls_untrusted",
+        /// The server resolves to a private address and this installation refuses those.
+        PrivateAddress = "connection_invalid.private_address",
+        /// The address answers, but not as Exchange Web Services.
+        NotEws = "connection_invalid.not_ews",
         /// The sync did not finish within its deadline.
         Timeout = "timeout",
     }
@@ -70,11 +86,18 @@ impl FailureReason {
             | R::SecretExpired
             | R::InvalidScope
             | R::TokenRejected
+            | R::WrongPassword
+            | R::AuthSchemeUnsupported
+            | R::TlsUntrusted
+            | R::PrivateAddress
+            | R::NotEws
             | R::AuthFailed => ErrorCode::AuthFailed,
-            R::ConsentMissing | R::MailboxDenied => ErrorCode::AccessDenied,
+            R::ConsentMissing | R::MailboxDenied | R::ReviewerMissing => ErrorCode::AccessDenied,
             R::MailboxNotFound => ErrorCode::MailboxNotFound,
             R::Throttled => ErrorCode::Throttled,
-            R::UpstreamUnavailable | R::Timeout => ErrorCode::UpstreamUnavailable,
+            R::UpstreamUnavailable | R::Timeout | R::HostNotFound | R::ConnectFailed => {
+                ErrorCode::UpstreamUnavailable
+            }
             R::MalformedResponse => ErrorCode::MalformedResponse,
             R::StorageUnavailable => ErrorCode::Internal,
         }

@@ -37,6 +37,20 @@ impl Messages {
                 (self.provider_auth_token_rejected, self.provider_auth_token_rejected_fix)
             }
             R::AuthFailed => (self.provider_auth_failed, self.provider_auth_failed_fix),
+            R::WrongPassword => (self.provider_wrong_password, self.provider_wrong_password_fix),
+            R::AuthSchemeUnsupported => {
+                (self.provider_scheme_unsupported, self.provider_scheme_unsupported_fix)
+            }
+            R::ReviewerMissing => {
+                (self.provider_reviewer_missing, self.provider_reviewer_missing_fix)
+            }
+            R::HostNotFound => (self.provider_host_not_found, self.provider_host_not_found_fix),
+            R::ConnectFailed => (self.provider_connect_failed, self.provider_connect_failed_fix),
+            R::TlsUntrusted => (self.provider_tls_untrusted, self.provider_tls_untrusted_fix),
+            R::NotEws => (self.provider_not_ews, self.provider_not_ews_fix),
+            R::PrivateAddress => {
+                (self.provider_private_address, self.provider_private_address_fix)
+            }
             R::ConsentMissing => {
                 (self.provider_access_denied_tenant, self.provider_access_denied_tenant_fix)
             }

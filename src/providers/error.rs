@@ -30,6 +30,10 @@ pub enum AuthProblem {
     InvalidScope,
     /// Graph refused a freshly issued token.
     TokenRejected,
+    /// Exchange refused the service account's name or password (HTTP 401).
+    WrongPassword,
+    /// Exchange offers neither Basic nor NTLM (or not the scheme that was chosen).
+    SchemeUnsupported,
     /// Any other sign-in failure (the AADSTS code, if any, is kept next to it).
     Other,
 }
@@ -55,6 +59,8 @@ impl AuthProblem {
             AuthProblem::SecretExpired => "client secret expired",
             AuthProblem::InvalidScope => "invalid scope",
             AuthProblem::TokenRejected => "Microsoft Graph rejected a fresh access token",
+            AuthProblem::WrongPassword => "Exchange refused the user name or password",
+            AuthProblem::SchemeUnsupported => "Exchange offers no authentication scheme calbridge can use",
             AuthProblem::Other => "sign-in failed",
         }
     }
@@ -67,6 +73,35 @@ pub enum AccessScope {
     Tenant,
     /// This mailbox only, typically excluded by an application access policy.
     Mailbox,
+    /// This mailbox's calendar folder: the Exchange service account lacks Reviewer on it.
+    Calendar,
+}
+
+/// Why a server could not be talked to at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkProblem {
+    /// The host name does not resolve.
+    HostNotFound,
+    /// Nothing answers at the address, or the connection broke.
+    ConnectFailed,
+    /// The server's certificate is not trusted (or not for this name).
+    TlsUntrusted,
+    /// The name resolves to a private or local address, which this installation refuses.
+    PrivateAddress,
+    /// Something answers, but not Exchange Web Services (a wrong path, say).
+    NotEws,
+}
+
+impl NetworkProblem {
+    fn describe(self) -> &'static str {
+        match self {
+            NetworkProblem::HostNotFound => "host name not found",
+            NetworkProblem::ConnectFailed => "could not connect",
+            NetworkProblem::TlsUntrusted => "the server's certificate is not trusted",
+            NetworkProblem::PrivateAddress => "the server is on a private address",
+            NetworkProblem::NotEws => "no Exchange Web Services at this address",
+        }
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -75,7 +110,7 @@ pub enum ProviderError {
     #[error("{}", auth_summary(*.problem, *.aadsts, .detail))]
     Auth { problem: AuthProblem, aadsts: Option<u32>, detail: String },
 
-    #[error("access denied ({}): {detail}", match .scope { AccessScope::Tenant => "tenant", AccessScope::Mailbox => "mailbox" })]
+    #[error("access denied ({}): {detail}", match .scope { AccessScope::Tenant => "tenant", AccessScope::Mailbox => "mailbox", AccessScope::Calendar => "calendar folder" })]
     AccessDenied { scope: AccessScope, detail: String },
 
     #[error("mailbox not found: {detail}")]
@@ -97,6 +132,14 @@ pub enum ProviderError {
 
     #[error("malformed response from Microsoft: {detail}")]
     MalformedResponse { detail: String },
+
+    #[error("{}: {detail}", .problem.describe())]
+    Unreachable {
+        problem: NetworkProblem,
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
 }
 
 fn auth_summary(problem: AuthProblem, aadsts: Option<u32>, detail: &str) -> String {
@@ -121,7 +164,15 @@ impl ProviderError {
 
     /// True for failures that may go away by themselves (the scheduler retries later).
     pub fn is_transient(&self) -> bool {
-        matches!(self, ProviderError::Throttled { .. } | ProviderError::UpstreamUnavailable { .. })
+        matches!(
+            self,
+            ProviderError::Throttled { .. }
+                | ProviderError::UpstreamUnavailable { .. }
+                | ProviderError::Unreachable {
+                    problem: NetworkProblem::HostNotFound | NetworkProblem::ConnectFailed,
+                    ..
+                }
+        )
     }
 
     /// What exactly went wrong, finer than [`ErrorCode`]: stored with a failed sync so the
@@ -135,6 +186,8 @@ impl ProviderError {
                 AuthProblem::SecretExpired => FailureReason::SecretExpired,
                 AuthProblem::InvalidScope => FailureReason::InvalidScope,
                 AuthProblem::TokenRejected => FailureReason::TokenRejected,
+                AuthProblem::WrongPassword => FailureReason::WrongPassword,
+                AuthProblem::SchemeUnsupported => FailureReason::AuthSchemeUnsupported,
                 AuthProblem::Other => FailureReason::AuthFailed,
             },
             ProviderError::AccessDenied { scope: AccessScope::Tenant, .. } => {
@@ -143,10 +196,20 @@ impl ProviderError {
             ProviderError::AccessDenied { scope: AccessScope::Mailbox, .. } => {
                 FailureReason::MailboxDenied
             }
+            ProviderError::AccessDenied { scope: AccessScope::Calendar, .. } => {
+                FailureReason::ReviewerMissing
+            }
             ProviderError::MailboxNotFound { .. } => FailureReason::MailboxNotFound,
             ProviderError::Throttled { .. } => FailureReason::Throttled,
             ProviderError::UpstreamUnavailable { .. } => FailureReason::UpstreamUnavailable,
             ProviderError::MalformedResponse { .. } => FailureReason::MalformedResponse,
+            ProviderError::Unreachable { problem, .. } => match problem {
+                NetworkProblem::HostNotFound => FailureReason::HostNotFound,
+                NetworkProblem::ConnectFailed => FailureReason::ConnectFailed,
+                NetworkProblem::TlsUntrusted => FailureReason::TlsUntrusted,
+                NetworkProblem::PrivateAddress => FailureReason::PrivateAddress,
+                NetworkProblem::NotEws => FailureReason::NotEws,
+            },
         }
     }
 }

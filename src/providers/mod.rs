@@ -3,8 +3,11 @@
 //! A provider is built once per tenant and kept: it owns the tenant's token cache and its
 //! in-flight limits, so every sync of that tenant shares them.
 
+pub mod counters;
 pub mod error;
+pub mod ews;
 pub mod graph;
+pub mod retry;
 
 use std::fmt;
 
@@ -14,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::domain::Email;
 use crate::domain::calendar::CalendarItem;
 
-pub use error::{AccessScope, AuthProblem, ErrorCode, ProviderError};
+pub use error::{AccessScope, AuthProblem, ErrorCode, NetworkProblem, ProviderError};
 
 /// The shortest window every provider accepts: Graph's smallest free/busy interval.
 pub const MIN_WINDOW: Duration = Duration::minutes(5);
@@ -94,6 +97,8 @@ pub struct Grant {
     /// The application permissions the credentials carry (for Graph, the access token's
     /// `roles`), or `None` where the source does not say.
     pub permissions: Option<Vec<String>>,
+    /// How the sign-in went through (for EWS, the authentication scheme), where it matters.
+    pub method: Option<String>,
 }
 
 /// A source of calendars for one tenant.

@@ -10,12 +10,13 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::connection_test::{self, Report};
 use super::credentials::{self, GraphInput, GraphSummary};
+use super::ews_connection::{self, EwsConnected, EwsTyped};
 use super::{Actor, AppState, Error, FieldErrors, FormError, Invalid, Result, TenantScope, audit};
 use crate::auth::Principal;
 use crate::db::provider_configs::{self, GraphConnection};
 use crate::db::tenants::{self, Milestone};
 use crate::db::{availability, directory, leases};
-use crate::domain::provider::{DetailLevel, SecretExpiry, secret_expiry};
+use crate::domain::provider::{DetailLevel, ProviderKind, SecretExpiry, secret_expiry};
 use crate::domain::{Email, FailureReason};
 use crate::secrets::SecretField;
 
@@ -51,6 +52,11 @@ pub struct ConnectionPage {
     pub report: Option<Report>,
     /// Saving needs the password typed again (the last one is over five minutes old).
     pub needs_password: bool,
+    /// Which form to show: the stored connection's system, else the one chosen in the wizard.
+    pub system: ProviderKind,
+    /// The Exchange on-premises form's fields.
+    pub ews: EwsTyped,
+    pub ews_connected: Option<EwsConnected>,
 }
 
 /// The connection form as submitted.
@@ -135,7 +141,14 @@ pub async fn page(
         },
     };
     let needs_password = !principal.recently_authenticated(state.clock.now());
-    Ok(ConnectionPage { connected, typed, report: None, needs_password })
+    let ews_connected = ews_connection::connected(state, scope).await?;
+    let system = match (&connected, &ews_connected) {
+        (Some(_), _) => ProviderKind::Graph,
+        (None, Some(_)) => ProviderKind::Ews,
+        (None, None) => tenants::get(&state.db, scope).await?.calendar_system,
+    };
+    let ews = ews_connection::typed(state, scope, typed.test_mailbox.clone()).await?;
+    Ok(ConnectionPage { connected, typed, report: None, needs_password, system, ews, ews_connected })
 }
 
 /// The stored secret, to test new ids or a new detail level with it.
@@ -200,7 +213,7 @@ pub async fn submit(
 }
 
 /// The password check before a change to credentials: recent enough, or typed now.
-async fn confirm(
+pub(super) async fn confirm(
     state: &AppState,
     principal: &Principal,
     actor: &Actor,
@@ -297,12 +310,13 @@ pub async fn retest(
     scope: TenantScope,
 ) -> Result<ConnectionPage> {
     let mut shown = page(state, scope, principal).await?;
-    if shown.connected.is_none() {
+    if shown.connected.is_none() && shown.ews_connected.is_none() {
         return Err(Error::NotFound);
     }
     let mailbox = Email::parse(&shown.typed.test_mailbox).ok();
     let report = check_stored(state, actor, scope, mailbox).await?;
     shown.connected = connected(state, scope).await?;
+    shown.ews_connected = ews_connection::connected(state, scope).await?;
     shown.report = Some(report);
     Ok(shown)
 }
@@ -321,6 +335,9 @@ pub async fn check_stored(
     scope: TenantScope,
     mailbox: Option<Email>,
 ) -> Result<Report> {
+    if ews_connection::connected(state, scope).await?.is_some() {
+        return ews_connection::check_stored(state, actor, scope, mailbox).await;
+    }
     let Some(Connected { summary, .. }) = connected(state, scope).await? else {
         let why = "no calendar connection is set up".to_owned();
         return Ok(Report::unusable(DetailLevel::default(), FailureReason::NotConfigured, why));

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::domain::calendar::ShowAs;
 use crate::domain::provider::{DetailLevel, PermissionFit, permission_fit};
 use crate::domain::{Email, FailureReason};
+use crate::providers::ews::EwsProvider;
 use crate::providers::{AuthProblem, CalendarProvider, ProviderError, TimeWindow};
 
 /// What the checklist checks, in order.
@@ -22,11 +23,22 @@ pub enum Item {
     Permission,
     /// One mailbox's next 24 hours could be read.
     Mailbox,
+    /// Exchange on-premises: the server answers, with a certificate that is trusted.
+    Server,
+    /// Exchange on-premises: the service account signed in (the scheme is noted).
+    Authentication,
+    /// Exchange on-premises: one mailbox's free/busy could be read.
+    FreeBusy,
+    /// Exchange on-premises, full detail: the service account holds Reviewer on that
+    /// mailbox's calendar folder.
+    Reviewer,
 }
 
 impl Item {
     pub const ALL: [Item; 5] =
         [Item::Directory, Item::App, Item::Secret, Item::Permission, Item::Mailbox];
+    /// The checklist for Exchange on-premises; Reviewer only for full detail.
+    pub const EWS: [Item; 4] = [Item::Server, Item::Authentication, Item::FreeBusy, Item::Reviewer];
 }
 
 /// How one item came out.
@@ -75,6 +87,8 @@ pub struct Report {
     /// The mailbox that was read, if one was.
     pub mailbox: Option<Email>,
     pub read: Option<MailboxRead>,
+    /// How the sign-in went through (Exchange: the authentication scheme).
+    pub method: Option<String>,
 }
 
 impl Report {
@@ -102,7 +116,7 @@ impl Report {
         lines.extend(
             Item::ALL[1..].iter().map(|item| Line { item: *item, outcome: Outcome::NotChecked }),
         );
-        Report { detail, lines, permissions: None, mailbox: None, read: None }
+        Report { detail, lines, permissions: None, mailbox: None, read: None, method: None }
     }
 }
 
@@ -144,7 +158,7 @@ pub async fn run(
         Ok(grant) => grant,
         Err(error) => {
             let lines = mark_up_to(failed_item(&error), error.reason(), error.to_string());
-            return Report { detail, lines, permissions: None, mailbox, read: None };
+            return Report { detail, lines, permissions: None, mailbox, read: None, method: None };
         }
     };
     let fit = permission_fit(detail, grant.permissions.as_deref());
@@ -165,11 +179,111 @@ pub async fn run(
     let permissions = grant.permissions;
     let Some(address) = mailbox.clone().filter(|_| !consent_missing) else {
         lines.push(Line { item: Item::Mailbox, outcome: Outcome::NotChecked });
-        return Report { detail, lines, permissions, mailbox, read: None };
+        return Report { detail, lines, permissions, mailbox, read: None, method: None };
     };
     let (outcome, read) = read_one(provider, address, now).await;
     lines.push(Line { item: Item::Mailbox, outcome });
-    Report { detail, lines, permissions, mailbox, read }
+    Report { detail, lines, permissions, mailbox, read, method: None }
+}
+
+/// Which Exchange item a failure belongs to.
+fn ews_item(error: &ProviderError) -> Item {
+    match error {
+        ProviderError::Auth { .. } => Item::Authentication,
+        ProviderError::Unreachable { .. } | ProviderError::UpstreamUnavailable { .. } => {
+            Item::Server
+        }
+        _ => Item::FreeBusy,
+    }
+}
+
+/// The Exchange on-premises checklist: server and TLS, sign-in, one mailbox's free/busy
+/// and, for full detail, the Reviewer right on its calendar.
+pub async fn run_ews(
+    provider: &EwsProvider,
+    detail: DetailLevel,
+    mailbox: Option<Email>,
+    now: DateTime<Utc>,
+) -> Report {
+    let items: &[Item] = match detail {
+        DetailLevel::Full => &Item::EWS,
+        DetailLevel::FreeBusy => &Item::EWS[..3],
+    };
+    let mark = |failed: Item, error: &ProviderError| -> Vec<Line> {
+        let at = items.iter().position(|i| *i == failed).unwrap_or(0);
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| Line {
+                item: *item,
+                outcome: match index.cmp(&at) {
+                    std::cmp::Ordering::Less => Outcome::Passed,
+                    std::cmp::Ordering::Equal => {
+                        Outcome::Failed { reason: error.reason(), detail: error.to_string() }
+                    }
+                    std::cmp::Ordering::Greater => Outcome::NotChecked,
+                },
+            })
+            .collect()
+    };
+    let report = |lines, read| Report {
+        detail,
+        lines,
+        permissions: None,
+        mailbox: mailbox.clone(),
+        read,
+        method: provider.scheme().map(|s| s.as_str().to_owned()),
+    };
+    if let Err(error) = provider.sign_in().await {
+        return report(mark(ews_item(&error), &error), None);
+    }
+    let mut lines = vec![
+        Line { item: Item::Server, outcome: Outcome::Passed },
+        Line { item: Item::Authentication, outcome: Outcome::Passed },
+    ];
+    let Some(address) = mailbox.clone() else {
+        lines.extend(items[2..].iter().map(|item| Line { item: *item, outcome: Outcome::NotChecked }));
+        return report(lines, None);
+    };
+    let window = match TimeWindow::new(now, now + Duration::hours(24)) {
+        Ok(window) => window,
+        Err(e) => {
+            let error = ProviderError::MalformedResponse { detail: e.to_string() };
+            return report(mark(Item::FreeBusy, &error), None);
+        }
+    };
+    let read = match provider.read_as(DetailLevel::FreeBusy, &address, window).await {
+        Ok(items) => seen(address.clone(), items, now),
+        Err(error) => return report(mark(ews_item_of_read(&error, Item::FreeBusy), &error), None),
+    };
+    lines.push(Line { item: Item::FreeBusy, outcome: Outcome::Passed });
+    if detail == DetailLevel::Full {
+        match provider.read_as(DetailLevel::Full, &address, window).await {
+            Ok(_) => lines.push(Line { item: Item::Reviewer, outcome: Outcome::Passed }),
+            Err(error) => {
+                return report(mark(ews_item_of_read(&error, Item::Reviewer), &error), Some(read));
+            }
+        }
+    }
+    report(lines, Some(read))
+}
+
+/// A failed read fails the item being read, unless the server or sign-in broke meanwhile.
+fn ews_item_of_read(error: &ProviderError, reading: Item) -> Item {
+    match ews_item(error) {
+        Item::FreeBusy => reading,
+        other => other,
+    }
+}
+
+fn seen(mailbox: Email, mut items: Vec<crate::domain::calendar::CalendarItem>, now: DateTime<Utc>) -> MailboxRead {
+    items.sort_by_key(|i| i.start);
+    let first = items.iter().find(|i| i.end > now).map(|i| Seen {
+        show_as: i.show_as,
+        start: i.start,
+        end: i.end,
+    });
+    MailboxRead { mailbox, items: items.len(), first }
 }
 
 async fn read_one(
@@ -191,16 +305,7 @@ async fn read_one(
         })
     });
     match result {
-        Ok(mut items) => {
-            items.sort_by_key(|i| i.start);
-            let first = items.iter().find(|i| i.end > now).map(|i| Seen {
-                show_as: i.show_as,
-                start: i.start,
-                end: i.end,
-            });
-            let read = MailboxRead { mailbox, items: items.len(), first };
-            (Outcome::Passed, Some(read))
-        }
+        Ok(items) => (Outcome::Passed, Some(seen(mailbox, items, now))),
         Err(error) => (Outcome::Failed { reason: error.reason(), detail: error.to_string() }, None),
     }
 }

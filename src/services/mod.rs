@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod directory;
 mod error;
 pub mod events;
+pub mod ews_connection;
 pub mod health;
 pub mod housekeeping;
 pub mod integrations;

@@ -16,8 +16,9 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::provider_configs;
 use crate::domain::FailureReason;
-use crate::domain::provider::{DetailLevel, ProviderKind};
+use crate::domain::provider::{DetailLevel, EwsAuth, ProviderKind};
 use crate::providers::CalendarProvider;
+use crate::providers::ews::{EwsProvider, EwsSettings, EwsTunables};
 use crate::providers::graph::{GraphProvider, GraphSettings, Tunables};
 use crate::secrets::{Keyring, SecretField};
 
@@ -47,6 +48,39 @@ impl ConnectionProblem {
     }
 }
 
+/// An Exchange on-premises connection to build a provider for.
+#[derive(Clone)]
+pub struct EwsTarget {
+    pub url: String,
+    pub username: String,
+    pub password: SecretString,
+    pub auth: EwsAuth,
+    pub ca_pem: Option<String>,
+    pub detail: DetailLevel,
+}
+
+impl EwsTarget {
+    /// The stored connection, its password decrypted.
+    pub fn stored(
+        row: &crate::db::entities::provider_config::Model,
+        keyring: &Keyring,
+    ) -> Result<EwsTarget, ConnectionProblem> {
+        let ciphertext =
+            row.ews_password_ciphertext.as_deref().ok_or(ConnectionProblem::NotConfigured)?;
+        let password = keyring
+            .decrypt(&row.tenant_id, SecretField::EwsPassword, ciphertext)
+            .map_err(|e| ConnectionProblem::Unreadable(e.to_string()))?;
+        Ok(EwsTarget {
+            url: row.ews_url.clone().unwrap_or_default(),
+            username: row.ews_username.clone().unwrap_or_default(),
+            password,
+            auth: row.ews_auth_scheme.as_deref().and_then(EwsAuth::parse_input).unwrap_or_default(),
+            ca_pem: row.ews_ca_pem.clone(),
+            detail: row.detail_level,
+        })
+    }
+}
+
 struct Cached {
     version: DateTime<Utc>,
     provider: Arc<dyn CalendarProvider>,
@@ -56,6 +90,8 @@ pub struct ProviderRegistry {
     login_url: String,
     graph_url: String,
     tunables: Tunables,
+    ews_tunables: EwsTunables,
+    ews_allow_private: bool,
     clock: Clock,
     cache: Mutex<HashMap<Uuid, Cached>>,
 }
@@ -66,6 +102,11 @@ impl ProviderRegistry {
             login_url: config.ms_login_url.as_str().to_owned(),
             graph_url: config.ms_graph_url.as_str().to_owned(),
             tunables: Tunables { request_timeout: config.http_timeout, ..Tunables::default() },
+            ews_tunables: EwsTunables {
+                request_timeout: config.http_timeout,
+                ..EwsTunables::default()
+            },
+            ews_allow_private: config.ews_allow_private,
             clock,
             cache: Mutex::new(HashMap::new()),
         }
@@ -75,6 +116,30 @@ impl ProviderRegistry {
     pub fn with_tunables(mut self, tunables: Tunables) -> ProviderRegistry {
         self.tunables = tunables;
         self
+    }
+
+    /// Other timeouts and limits for Exchange on-premises (tests, benchmarks).
+    pub fn with_ews_tunables(mut self, tunables: EwsTunables) -> ProviderRegistry {
+        self.ews_tunables = tunables;
+        self
+    }
+
+    /// An Exchange on-premises provider for a connection that is not stored (yet).
+    pub fn ews(&self, connection: EwsTarget) -> Result<Arc<EwsProvider>, ConnectionProblem> {
+        let settings = EwsSettings {
+            url: connection.url,
+            username: connection.username,
+            password: connection.password,
+            auth: connection.auth,
+            ca_pem: connection.ca_pem,
+            detail: connection.detail,
+            tunables: self.ews_tunables.clone(),
+            allow_private: self.ews_allow_private,
+            clock: self.clock.clone(),
+        };
+        EwsProvider::new(settings)
+            .map(Arc::new)
+            .map_err(|e| ConnectionProblem::Invalid(e.to_string()))
     }
 
     /// A Microsoft 365 provider for credentials that are not stored (yet): a connection test
@@ -106,23 +171,29 @@ impl ProviderRegistry {
         let row = provider_configs::find(db, scope)
             .await
             .map_err(|e| ConnectionProblem::Storage(e.to_string()))?
-            .filter(|r| r.kind == ProviderKind::Graph)
             .ok_or(ConnectionProblem::NotConfigured)?;
         let mut cache = self.cache.lock().await;
         if let Some(cached) = cache.get(&row.tenant_id).filter(|c| c.version == row.updated_at) {
             return Ok(cached.provider.clone());
         }
-        let ciphertext =
-            row.client_secret_ciphertext.as_deref().ok_or(ConnectionProblem::NotConfigured)?;
-        let secret = keyring
-            .decrypt(&row.tenant_id, SecretField::GraphClientSecret, ciphertext)
-            .map_err(|e| ConnectionProblem::Unreadable(e.to_string()))?;
-        let provider = self.graph(
-            row.directory_id.as_deref().unwrap_or_default(),
-            row.client_id.as_deref().unwrap_or_default(),
-            secret,
-            row.detail_level,
-        )?;
+        let provider: Arc<dyn CalendarProvider> = match row.kind {
+            ProviderKind::Graph => {
+                let ciphertext = row
+                    .client_secret_ciphertext
+                    .as_deref()
+                    .ok_or(ConnectionProblem::NotConfigured)?;
+                let secret = keyring
+                    .decrypt(&row.tenant_id, SecretField::GraphClientSecret, ciphertext)
+                    .map_err(|e| ConnectionProblem::Unreadable(e.to_string()))?;
+                self.graph(
+                    row.directory_id.as_deref().unwrap_or_default(),
+                    row.client_id.as_deref().unwrap_or_default(),
+                    secret,
+                    row.detail_level,
+                )?
+            }
+            ProviderKind::Ews => self.ews(EwsTarget::stored(&row, keyring)?)?,
+        };
         cache.insert(row.tenant_id, Cached { version: row.updated_at, provider: provider.clone() });
         Ok(provider)
     }

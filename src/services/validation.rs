@@ -41,6 +41,12 @@ pub enum Invalid {
     WebhookPrivate,
     WebhookUnresolvable,
     WebhookEvents,
+    EwsUrl,
+    EwsUrlPath,
+    EwsUsername,
+    EwsAuth,
+    CaCertificate,
+    CalendarSystem,
 }
 
 impl Invalid {
@@ -81,6 +87,12 @@ impl Invalid {
             Invalid::WebhookPrivate => t.invalid_webhook_private,
             Invalid::WebhookUnresolvable => t.invalid_webhook_unresolvable,
             Invalid::WebhookEvents => t.invalid_webhook_events,
+            Invalid::EwsUrl => t.invalid_ews_url,
+            Invalid::EwsUrlPath => t.invalid_ews_url_path,
+            Invalid::EwsUsername => t.invalid_ews_username,
+            Invalid::EwsAuth => t.invalid_ews_auth,
+            Invalid::CaCertificate => t.invalid_ca_certificate,
+            Invalid::CalendarSystem => t.invalid_calendar_system,
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct Model {
     /// AES-256-GCM ciphertext with its key id; never plaintext.
     pub ews_password_ciphertext: Option<String>,
     pub ews_auth_scheme: Option<String>,
+    /// A PEM CA certificate trusted for this tenant's Exchange server only (public data).
+    pub ews_ca_pem: Option<String>,
     pub updated_at: DateTimeUtc,
     pub last_test_at: Option<DateTimeUtc>,
     pub last_test_ok: Option<bool>,

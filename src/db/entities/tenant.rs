@@ -1,5 +1,6 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::provider::ProviderKind;
 use crate::domain::tenant::{TenantState, WizardStep};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -22,6 +23,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The wizard page the company's admin reached last.
     pub wizard_step: Option<WizardStep>,
+    /// The calendar system chosen in the wizard (the stored connection's kind wins once
+    /// there is one).
+    pub calendar_system: ProviderKind,
     /// When the first invitation into the tenant was made.
     pub invited_at: Option<DateTimeUtc>,
     pub company_done_at: Option<DateTimeUtc>,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::exchange::{Plan, Reply, Sent};
 use super::progress::Progress;
 use super::requests::Job;
-use super::retry::parse_retry_after;
+use crate::providers::retry::parse_retry_after;
 use super::transport::{CallCounters, Received};
 use super::wire::{TokenErrorResponse, TokenResponse};
 use super::{GraphProvider, GraphSettings};

@@ -11,7 +11,6 @@ mod fuzz;
 mod items;
 mod progress;
 mod requests;
-pub mod retry;
 mod token;
 mod transport;
 mod verdict;
@@ -29,7 +28,7 @@ use secrecy::SecretString;
 use super::{CalendarProvider, Grant, ProviderError, ReadOutcome, TimeWindow};
 use crate::clock::Clock;
 use crate::domain::Email;
-use retry::RetryPolicy;
+use crate::providers::retry::RetryPolicy;
 use token::TokenSource;
 use transport::Transport;
 
@@ -243,7 +242,7 @@ impl CalendarProvider for GraphProvider {
     async fn sign_in(&self) -> Result<Grant, ProviderError> {
         let counters = Arc::new(transport::CallCounters::default());
         let bearer = self.tokens.bearer(&self.transport, &counters, &self.retry).await?;
-        Ok(Grant { permissions: bearer.roles() })
+        Ok(Grant { permissions: bearer.roles(), method: None })
     }
 
     async fn read_calendars(&self, mailboxes: &[Email], window: TimeWindow) -> ReadOutcome {

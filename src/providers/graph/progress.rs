@@ -10,7 +10,7 @@ use super::items;
 use super::requests::{
     Job, MailboxIndex, SCHEDULES_PER_REQUEST, Work, first_view_url, relative_next_link,
 };
-use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+use crate::providers::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use super::transport::CallCounters;
 use super::verdict::{
     graph_error, graph_status_detail, item_body, names_access_policy, whole_tenant_failure,

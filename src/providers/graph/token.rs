@@ -18,7 +18,7 @@ use oauth2::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+use crate::providers::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use super::transport::{CallCounters, Transport, TransportError};
 use super::wire::{TokenErrorResponse, describe_json_error};
 use crate::clock::Clock;

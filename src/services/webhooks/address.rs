@@ -2,48 +2,18 @@
 //! and again at every connection (a name may resolve elsewhere later), never following
 //! redirects. `CALBRIDGE_WEBHOOK_ALLOW_PRIVATE` lifts both rules for the demo and tests.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Url;
 
+use crate::outbound::{PublicOnly, is_public};
+pub use crate::outbound::literal_allowed;
 use crate::services::Invalid;
 
 /// Longest URL accepted.
 const MAX_URL: usize = 2_000;
-
-/// Whether an address is reachable on the public internet (not loopback, private,
-/// link-local, shared, documentation, multicast or reserved).
-pub fn is_public(ip: IpAddr) -> bool {
-    let blocked: &[&str] = &[
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.0.0.0/24",
-        "192.0.2.0/24",
-        "192.168.0.0/16",
-        "198.18.0.0/15",
-        "198.51.100.0/24",
-        "203.0.113.0/24",
-        "224.0.0.0/4",
-        "240.0.0.0/4",
-        "::/128",
-        "::1/128",
-        "64:ff9b::/96",
-        "100::/64",
-        "2001:db8::/32",
-        "fc00::/7",
-        "fe80::/10",
-        "ff00::/8",
-    ];
-    let ip = ip.to_canonical();
-    !blocked.iter().filter_map(|net| net.parse::<ipnet::IpNet>().ok()).any(|net| net.contains(&ip))
-}
 
 /// Checks an endpoint URL as an admin typed it; resolves its host to check where it points.
 pub async fn check(raw: &str, allow_private: bool) -> Result<Url, Invalid> {
@@ -83,25 +53,6 @@ pub async fn check(raw: &str, allow_private: bool) -> Result<Url, Invalid> {
     Ok(url)
 }
 
-/// Resolves names to public addresses only: a name that points anywhere else fails.
-#[derive(Debug)]
-struct PublicOnly;
-
-impl Resolve for PublicOnly {
-    fn resolve(&self, name: Name) -> Resolving {
-        Box::pin(async move {
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            if found.is_empty() || !found.iter().all(|a| is_public(a.ip())) {
-                return Err(
-                    format!("{} does not resolve to public addresses only", name.as_str()).into()
-                );
-            }
-            Ok(Box::new(found.into_iter()) as Addrs)
-        })
-    }
-}
-
 /// The HTTP client deliveries use: no redirects, `timeout` per attempt, public addresses
 /// only unless `allow_private`.
 pub fn client(allow_private: bool, timeout: Duration) -> anyhow::Result<reqwest::Client> {
@@ -115,23 +66,6 @@ pub fn client(allow_private: bool, timeout: Duration) -> anyhow::Result<reqwest:
         builder = builder.dns_resolver(Arc::new(PublicOnly));
     }
     Ok(builder.build()?)
-}
-
-/// Whether a URL may be called now: an address written in the URL itself is not resolved,
-/// so it is checked here.
-pub fn literal_allowed(url: &Url, allow_private: bool) -> bool {
-    if allow_private {
-        return true;
-    }
-    if url.scheme() != "https" {
-        return false;
-    }
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => is_public(IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => is_public(IpAddr::V6(ip)),
-        Some(url::Host::Domain(_)) => true,
-        None => false,
-    }
 }
 
 #[cfg(test)]

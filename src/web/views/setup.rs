@@ -157,6 +157,10 @@ pub fn check_lines(page: &Page, report: &Report) -> Vec<CheckLine> {
                 Item::Secret => t.conn_check_secret,
                 Item::Permission => t.conn_check_permission,
                 Item::Mailbox => t.conn_check_mailbox,
+                Item::Server => t.conn_check_server,
+                Item::Authentication => t.conn_check_authentication,
+                Item::FreeBusy => t.conn_check_free_busy,
+                Item::Reviewer => t.conn_check_reviewer,
             };
             let (mark, class) = match &line.outcome {
                 Outcome::Passed => (t.conn_mark_ok, "ok"),
@@ -194,7 +198,10 @@ fn note(page: &Page, report: &Report, item: Item, outcome: &Outcome) -> Option<S
         (Item::Permission, Outcome::Passed) => {
             report.permissions.as_ref().map(|p| t.fill(t.conn_granted, p.join(", ")))
         }
-        (Item::Mailbox, Outcome::Passed) => report.read.as_ref().map(|read| {
+        (Item::Authentication, Outcome::Passed) => {
+            report.method.as_ref().map(|m| t.fill(t.conn_signed_in_with, m))
+        }
+        (Item::Mailbox | Item::FreeBusy, Outcome::Passed) => report.read.as_ref().map(|read| {
             let seen = match &read.first {
                 Some(first) => t.fill(
                     t.conn_read_first,
@@ -209,7 +216,9 @@ fn note(page: &Page, report: &Report, item: Item, outcome: &Outcome) -> Option<S
             };
             format!("{}: {seen}", t.fill(t.conn_read_ok, &read.mailbox))
         }),
-        (Item::Mailbox, Outcome::NotChecked) if report.mailbox.is_none() && report.passed() => {
+        (Item::Mailbox | Item::FreeBusy, Outcome::NotChecked)
+            if report.mailbox.is_none() && report.passed() =>
+        {
             Some(t.conn_no_mailbox.to_owned())
         }
         _ => None,

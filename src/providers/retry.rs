@@ -1,4 +1,5 @@
-//! When to try again: Graph's `Retry-After`, else exponential backoff with full jitter.
+//! When to try again: what the server asked for (Graph's `Retry-After`, EWS's
+//! `BackOffMilliseconds`), else exponential backoff with full jitter.
 
 use std::time::Duration;
 
