@@ -73,4 +73,3 @@ pub fn literal_allowed(url: &Url, allow_private: bool) -> bool {
         None => false,
     }
 }
-

@@ -43,7 +43,10 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
-                Table::alter().table(Tenants::Table).drop_column(Tenants::CalendarSystem).to_owned(),
+                Table::alter()
+                    .table(Tenants::Table)
+                    .drop_column(Tenants::CalendarSystem)
+                    .to_owned(),
             )
             .await?;
         manager

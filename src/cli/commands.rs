@@ -8,8 +8,8 @@ use serde_json::json;
 use super::context::{Failure, close_databases, config, opened, state, tenant_scope};
 use super::output::{printable, table};
 use super::{
-    Cli, Command, KeysCommand, OperatorCommand, SetGraphArgs, TenantCommand, UserAddArgs,
-    UserCommand,
+    Cli, Command, KeysCommand, OperatorCommand, SetEwsArgs, SetGraphArgs, TenantCommand,
+    UserAddArgs, UserCommand,
 };
 use crate::config::Config;
 use crate::domain::FailureReason;
@@ -119,6 +119,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             test_connection(&tenant, mailbox.as_deref()).await
         }
         Command::Tenant(TenantCommand::SetGraph(args)) => set_graph(args).await,
+        Command::Tenant(TenantCommand::SetEws(args)) => set_ews(args).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys().await,
         Command::ApiToken(command) => super::api_tokens::run(command).await,
         Command::SimulateM365 { bind, scenario } => {
@@ -298,6 +299,20 @@ async fn test_connection(tenant: &str, mailbox: Option<&str>) -> Result<(), Fail
         println!("  detail:  {}", printable(detail));
         return Err(Failure::Failed(anyhow::anyhow!("the connection test failed at: {step}")));
     }
+    if let Some(method) = &report.method {
+        println!("reached the Exchange server: ok");
+        println!("signed in to Exchange: ok ({method})");
+        if let Some(read) = &report.read {
+            println!(
+                "read the free/busy of {}: ok ({} appointments in the next 24 hours)",
+                read.mailbox, read.items
+            );
+        }
+        if report.outcome(Item::Reviewer) == &Outcome::Passed {
+            println!("Reviewer on the calendar: ok");
+        }
+        return Ok(());
+    }
     println!("signed in to Microsoft Entra: ok");
     let granted =
         report.permissions.as_ref().map_or("not stated by the token".to_owned(), |p| p.join(", "));
@@ -350,6 +365,39 @@ async fn set_graph(args: SetGraphArgs) -> Result<(), Failure> {
         "Microsoft 365 connection saved: directory {}, app {}, detail {}, secret expires {}",
         summary.directory_id, summary.client_id, summary.detail, expires
     );
+    Ok(())
+}
+
+async fn set_ews(args: SetEwsArgs) -> Result<(), Failure> {
+    let password = read_line_from_stdin("password")?;
+    let ca_pem = match &args.ca_file {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+            Failure::Usage(format!("--ca-file: cannot read {}: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    let state = state().await?;
+    let scope = tenant_scope(&state, &args.tenant).await?;
+    let typed = services::ews_connection::EwsTyped {
+        url: args.url,
+        username: args.username,
+        auth: args.auth,
+        detail: args.detail,
+        ca_pem: ca_pem.unwrap_or_default(),
+        test_mailbox: String::new(),
+    };
+    let summary =
+        services::ews_connection::set_ews(&state, &Actor::command_line(), scope, &typed, password)
+            .await?;
+    println!(
+        "Exchange on-premises connection saved: {} as {}, authentication {}, detail {}{}",
+        summary.url,
+        summary.username,
+        summary.auth,
+        summary.detail,
+        if summary.has_ca { ", with its own CA certificate" } else { "" }
+    );
+    println!("Check it with: calbridge tenant test-connection --tenant {}", args.tenant);
     Ok(())
 }
 

@@ -97,7 +97,10 @@ pub enum TenantCommand {
     Create(TenantCreateArgs),
     /// Store the tenant's Microsoft 365 connection; the client secret is read from stdin.
     SetGraph(SetGraphArgs),
-    /// Check the stored connection: get a token, then read one mailbox's schedule.
+    /// Store an Exchange on-premises (EWS) connection (replaces any Microsoft 365 one).
+    SetEws(SetEwsArgs),
+    /// Check the stored connection (Microsoft 365 or Exchange): sign in, then read one
+    /// mailbox's schedule.
     TestConnection {
         /// The tenant's id.
         #[arg(long)]
@@ -155,6 +158,32 @@ pub struct SetGraphArgs {
     #[arg(long)]
     pub secret_expires: Option<String>,
     /// free-busy (Calendars.ReadBasic) or full (Calendars.Read: subject and location too).
+    #[arg(long, default_value = "free-busy")]
+    pub detail: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SetEwsArgs {
+    /// The tenant's id.
+    #[arg(long)]
+    pub tenant: String,
+    /// The EWS address, e.g. https://mail.example.dk/EWS/Exchange.asmx.
+    #[arg(long)]
+    pub url: String,
+    /// The service ("Monitor") account: DOMAIN\user or user@domain.
+    #[arg(long)]
+    pub username: String,
+    /// Read the service account's password from stdin (never from the command line).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+    /// auto (what the server offers, NTLM first), basic or ntlm.
+    #[arg(long, default_value = "auto")]
+    pub auth: String,
+    /// A PEM file with the CA certificate of an internal certificate authority, trusted for
+    /// this tenant's server only.
+    #[arg(long)]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// free-busy (times only) or full (subject and location; needs Reviewer).
     #[arg(long, default_value = "free-busy")]
     pub detail: String,
 }

@@ -92,7 +92,10 @@ pub async fn save_ews(
     upsert(db, model).await
 }
 
-async fn upsert(db: &impl ConnectionTrait, model: provider_config::ActiveModel) -> Result<(), DbErr> {
+async fn upsert(
+    db: &impl ConnectionTrait,
+    model: provider_config::ActiveModel,
+) -> Result<(), DbErr> {
     use provider_config::Column as C;
     provider_config::Entity::insert(model)
         .on_conflict(

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::prelude::*;
 use sea_orm::{ActiveValue::Set, FromQueryResult, QueryOrder, QuerySelect, TransactionTrait};
 
-use crate::domain::provider::ProviderKind;
 use super::TenantScope;
 use super::entities::{directory_user, sync_state, tenant};
+use crate::domain::provider::ProviderKind;
 use crate::domain::tenant::TenantState;
 
 #[derive(Debug)]

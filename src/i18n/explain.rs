@@ -48,9 +48,7 @@ impl Messages {
             R::ConnectFailed => (self.provider_connect_failed, self.provider_connect_failed_fix),
             R::TlsUntrusted => (self.provider_tls_untrusted, self.provider_tls_untrusted_fix),
             R::NotEws => (self.provider_not_ews, self.provider_not_ews_fix),
-            R::PrivateAddress => {
-                (self.provider_private_address, self.provider_private_address_fix)
-            }
+            R::PrivateAddress => (self.provider_private_address, self.provider_private_address_fix),
             R::ConsentMissing => {
                 (self.provider_access_denied_tenant, self.provider_access_denied_tenant_fix)
             }

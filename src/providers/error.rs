@@ -60,7 +60,9 @@ impl AuthProblem {
             AuthProblem::InvalidScope => "invalid scope",
             AuthProblem::TokenRejected => "Microsoft Graph rejected a fresh access token",
             AuthProblem::WrongPassword => "Exchange refused the user name or password",
-            AuthProblem::SchemeUnsupported => "Exchange offers no authentication scheme calbridge can use",
+            AuthProblem::SchemeUnsupported => {
+                "Exchange offers no authentication scheme calbridge can use"
+            }
             AuthProblem::Other => "sign-in failed",
         }
     }

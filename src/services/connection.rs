@@ -59,7 +59,13 @@ pub struct ConnectionPage {
     pub ews_connected: Option<EwsConnected>,
 }
 
-/// The connection form as submitted.
+/// Either calendar system's form, as submitted.
+pub enum Submission {
+    Graph(ConnectionInput),
+    Ews(ews_connection::EwsInput),
+}
+
+/// The Microsoft 365 connection form as submitted.
 pub struct ConnectionInput {
     pub typed: Typed,
     /// Empty keeps the stored secret.
@@ -148,7 +154,15 @@ pub async fn page(
         (None, None) => tenants::get(&state.db, scope).await?.calendar_system,
     };
     let ews = ews_connection::typed(state, scope, typed.test_mailbox.clone()).await?;
-    Ok(ConnectionPage { connected, typed, report: None, needs_password, system, ews, ews_connected })
+    Ok(ConnectionPage {
+        connected,
+        typed,
+        report: None,
+        needs_password,
+        system,
+        ews,
+        ews_connected,
+    })
 }
 
 /// The stored secret, to test new ids or a new detail level with it.
@@ -164,10 +178,29 @@ pub async fn submit(
     actor: &Actor,
     principal: &Principal,
     scope: TenantScope,
+    submission: Submission,
+    action: Action,
+) -> Result<Submitted, FormError<ConnectionPage>> {
+    match submission {
+        Submission::Graph(input) => {
+            submit_graph(state, actor, principal, scope, input, action).await
+        }
+        Submission::Ews(input) => {
+            ews_connection::submit(state, actor, principal, scope, input, action).await
+        }
+    }
+}
+
+async fn submit_graph(
+    state: &AppState,
+    actor: &Actor,
+    principal: &Principal,
+    scope: TenantScope,
     input: ConnectionInput,
     action: Action,
 ) -> Result<Submitted, FormError<ConnectionPage>> {
     let mut shown = page(state, scope, principal).await?;
+    shown.system = ProviderKind::Graph;
     shown.typed = input.typed.clone();
     let refuse = |page: ConnectionPage, errors: FieldErrors| {
         FormError::Refused(super::Refused { page, errors, conflict: false })
@@ -292,6 +325,7 @@ async fn store(
     let txn = state.db.begin().await?;
     provider_configs::save_graph(&txn, scope, connection, now).await?;
     provider_configs::record_test(&txn, scope, now, true, permissions).await?;
+    tenants::set_calendar_system(&txn, scope, ProviderKind::Graph, now).await?;
     tenants::activate(&txn, scope, now).await?;
     tenants::reach(&txn, scope.tenant_id(), Milestone::Connection, now).await?;
     leases::make_due(&txn, scope.tenant_id(), now).await?;

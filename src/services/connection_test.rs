@@ -242,7 +242,9 @@ pub async fn run_ews(
         Line { item: Item::Authentication, outcome: Outcome::Passed },
     ];
     let Some(address) = mailbox.clone() else {
-        lines.extend(items[2..].iter().map(|item| Line { item: *item, outcome: Outcome::NotChecked }));
+        lines.extend(
+            items[2..].iter().map(|item| Line { item: *item, outcome: Outcome::NotChecked }),
+        );
         return report(lines, None);
     };
     let window = match TimeWindow::new(now, now + Duration::hours(24)) {
@@ -276,7 +278,11 @@ fn ews_item_of_read(error: &ProviderError, reading: Item) -> Item {
     }
 }
 
-fn seen(mailbox: Email, mut items: Vec<crate::domain::calendar::CalendarItem>, now: DateTime<Utc>) -> MailboxRead {
+fn seen(
+    mailbox: Email,
+    mut items: Vec<crate::domain::calendar::CalendarItem>,
+    now: DateTime<Utc>,
+) -> MailboxRead {
     items.sort_by_key(|i| i.start);
     let first = items.iter().find(|i| i.end > now).map(|i| Seen {
         show_as: i.show_as,

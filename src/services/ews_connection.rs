@@ -134,9 +134,9 @@ pub fn validate(
 /// `DOMAIN\user` or `user@domain`: what Windows sign-in takes.
 fn username_ok(raw: &str) -> bool {
     let printable = raw.chars().all(|c| !c.is_control() && c != '"' && c != ':');
-    let down_level = raw
-        .split_once('\\')
-        .is_some_and(|(domain, user)| !domain.is_empty() && !user.is_empty() && !user.contains('\\'));
+    let down_level = raw.split_once('\\').is_some_and(|(domain, user)| {
+        !domain.is_empty() && !user.is_empty() && !user.contains('\\')
+    });
     printable && (down_level || Email::parse(raw).is_ok())
 }
 
@@ -237,8 +237,15 @@ pub async fn test(
         Some((_, reason, _)) => format!("failed: {reason}"),
     };
     let target = format!("Exchange · {url} · {outcome}");
-    audit::record(&state.db, state, actor, Some(scope.tenant_id()), "connection.tested", Some(target))
-        .await?;
+    audit::record(
+        &state.db,
+        state,
+        actor,
+        Some(scope.tenant_id()),
+        "connection.tested",
+        Some(target),
+    )
+    .await?;
     Ok(report)
 }
 
@@ -298,7 +305,8 @@ pub async fn store(
 ) -> Result<EwsSummary> {
     use sea_orm::TransactionTrait;
     let now = state.clock.now();
-    let ciphertext = state.keyring.encrypt(&scope.tenant_id(), SecretField::EwsPassword, &target.password);
+    let ciphertext =
+        state.keyring.encrypt(&scope.tenant_id(), SecretField::EwsPassword, &target.password);
     let connection = EwsConnection {
         url: target.url.clone(),
         username: target.username.clone(),
@@ -317,8 +325,15 @@ pub async fn store(
     tenants::reach(&txn, scope.tenant_id(), Milestone::Connection, now).await?;
     leases::make_due(&txn, scope.tenant_id(), now).await?;
     let audited = format!("Exchange · {} · {} · {}", target.url, target.username, target.detail);
-    audit::record(&txn, state, actor, Some(scope.tenant_id()), "credentials.updated", Some(audited))
-        .await?;
+    audit::record(
+        &txn,
+        state,
+        actor,
+        Some(scope.tenant_id()),
+        "credentials.updated",
+        Some(audited),
+    )
+    .await?;
     txn.commit().await?;
     Ok(summary_of(target))
 }
@@ -331,7 +346,8 @@ pub async fn set_ews(
     typed: &EwsTyped,
     password: SecretString,
 ) -> Result<EwsSummary> {
-    let target = validate(typed, password, state.config.ews_allow_private).map_err(Error::Invalid)?;
+    let target =
+        validate(typed, password, state.config.ews_allow_private).map_err(Error::Invalid)?;
     store(state, actor, scope, &target, None).await
 }
 
@@ -348,7 +364,8 @@ pub async fn check_stored(
     };
     let report = test(state, actor, scope, target, mailbox).await?;
     let method = report.method.clone().filter(|_| report.passed());
-    provider_configs::record_test(&state.db, scope, state.clock.now(), report.passed(), method).await?;
+    provider_configs::record_test(&state.db, scope, state.clock.now(), report.passed(), method)
+        .await?;
     Ok(report)
 }
 
@@ -380,6 +397,13 @@ mod tests {
             ..typed("https://m.dk/EWS/Exchange.asmx", "m@m.dk")
         };
         assert_eq!(problem(&with_ca, "ews_ca_pem"), Some(Invalid::CaCertificate));
-        assert!(validate(&typed("http://127.0.0.1/EWS/Exchange.asmx", "m@m.dk"), "x".to_owned().into(), true).is_ok());
+        assert!(
+            validate(
+                &typed("http://127.0.0.1/EWS/Exchange.asmx", "m@m.dk"),
+                "x".to_owned().into(),
+                true
+            )
+            .is_ok()
+        );
     }
 }

@@ -15,6 +15,7 @@ pub mod directory;
 mod error;
 pub mod events;
 pub mod ews_connection;
+pub mod exchange_script;
 pub mod health;
 pub mod housekeeping;
 pub mod integrations;

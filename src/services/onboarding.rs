@@ -11,6 +11,7 @@ use super::directory::{self, DirectoryUser, UserInput};
 use super::{Actor, AppState, Error, FieldErrors, FormError, Invalid, Result, TenantScope, audit};
 use crate::db::tenants::{self, CompanyDetails, Milestone};
 use crate::db::{leases, provider_configs, tenants as tenant_rows};
+use crate::domain::provider::ProviderKind;
 use crate::domain::tenant::{TenantState, WizardStep};
 
 /// What the company step shows and takes.
@@ -35,6 +36,8 @@ pub struct Progress {
     pub live: bool,
     /// The client id, once known, for the PowerShell snippets.
     pub client_id: Option<String>,
+    /// The calendar system chosen (or connected).
+    pub system: ProviderKind,
 }
 
 /// The users step: the first people to sync.
@@ -48,14 +51,45 @@ pub struct UsersStep {
 pub async fn progress(state: &AppState, scope: TenantScope) -> Result<Progress> {
     let tenant = tenant_rows::get(&state.db, scope).await?;
     let connection = provider_configs::find(&state.db, scope).await?;
-    let connected = connection.as_ref().is_some_and(|c| c.client_secret_ciphertext.is_some());
+    let connected = connection.as_ref().is_some_and(|c| {
+        c.client_secret_ciphertext.is_some() || c.ews_password_ciphertext.is_some()
+    });
+    let system = connection.as_ref().map_or(tenant.calendar_system, |c| c.kind);
     let live = tenant.live_at.is_some() && tenant.state == TenantState::Active;
     let reached = match tenant.wizard_step {
         Some(step) => step,
         None if live => WizardStep::Done,
         None => WizardStep::Company,
     };
-    Ok(Progress { reached, connected, live, client_id: connection.and_then(|c| c.client_id) })
+    let client_id = connection.and_then(|c| c.client_id);
+    Ok(Progress { reached, connected, live, client_id, system })
+}
+
+/// The calendar step: remembers the system chosen and goes on to its guide.
+pub async fn choose_system(state: &AppState, scope: TenantScope, raw: &str) -> Result<WizardStep> {
+    let kind = match raw {
+        "m365" | "graph" => ProviderKind::Graph,
+        "ews" => ProviderKind::Ews,
+        _ => return Err(Error::Invalid(FieldErrors::single("system", Invalid::CalendarSystem))),
+    };
+    tenants::set_calendar_system(&state.db, scope, kind, state.clock.now()).await?;
+    advance(state, scope, WizardStep::Entra).await
+}
+
+/// The Exchange guide: the script for every mailbox, or for those with sync on.
+pub async fn exchange_script(
+    state: &AppState,
+    scope: TenantScope,
+    only_synced: bool,
+) -> Result<super::exchange_script::Script> {
+    use super::exchange_script::{Mailboxes, script};
+    let mailboxes = if only_synced {
+        let users = directory::list(state, scope).await?;
+        Mailboxes::Only(users.into_iter().filter(|u| u.sync_enabled).map(|u| u.email).collect())
+    } else {
+        Mailboxes::All
+    };
+    Ok(script("calbridge-monitor", &mailboxes))
 }
 
 /// Whether `step` may be shown yet: the steps after the credentials need a connection.
@@ -210,7 +244,7 @@ pub async fn submit_credentials(
     actor: &Actor,
     principal: &crate::auth::Principal,
     scope: TenantScope,
-    input: super::connection::ConnectionInput,
+    input: super::connection::Submission,
     action: super::connection::Action,
 ) -> Result<
     StepPage<super::connection::Submitted>,

@@ -130,6 +130,7 @@ route_table! {
         get "/setup" => setup::resume;
         get "/setup/company" => setup::company;
         post "/setup/company" => setup::save_company;
+        post "/setup/calendar" => setup::choose_calendar;
         get "/setup/credentials" => setup::credentials;
         post "/setup/credentials" => setup::submit_credentials;
         get "/setup/users" => setup::users;

@@ -7,9 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
+use super::EwsProvider;
 use super::requests::{self, AVAILABILITY_DAYS, AVAILABILITY_LIMIT};
 use super::wire;
-use super::EwsProvider;
 use crate::domain::Email;
 use crate::domain::calendar::CalendarItem;
 use crate::domain::provider::DetailLevel;
@@ -112,7 +112,9 @@ async fn full(
 ) -> Result<HashMap<String, Answer>, ProviderError> {
     let mut reads: FuturesUnordered<_> = mailboxes
         .iter()
-        .map(|mailbox| async move { (mailbox, calendar(provider, mailbox, window, counters).await) })
+        .map(
+            |mailbox| async move { (mailbox, calendar(provider, mailbox, window, counters).await) },
+        )
         .collect();
     let mut by_key = HashMap::new();
     while let Some((mailbox, answer)) = reads.next().await {
@@ -138,7 +140,8 @@ async fn calendar(
     let mut items = Vec::new();
     let mut start = window.start();
     for _ in 0..provider.tunables.max_pages {
-        let body = requests::calendar_view(mailbox, start, window.end(), provider.tunables.page_size);
+        let body =
+            requests::calendar_view(mailbox, start, window.end(), provider.tunables.page_size);
         let bytes = provider.transport.call(&body, counters).await?;
         let page = wire::calendar_page(&bytes)??;
         for (id, item) in page.items {

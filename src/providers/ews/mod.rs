@@ -108,7 +108,8 @@ impl fmt::Debug for EwsProvider {
 impl EwsProvider {
     pub fn new(settings: EwsSettings) -> Result<EwsProvider, ProviderError> {
         let url = url::Url::parse(settings.url.trim()).map_err(|_| invalid_url(&settings.url))?;
-        let scheme_ok = url.scheme() == "https" || (settings.allow_private && url.scheme() == "http");
+        let scheme_ok =
+            url.scheme() == "https" || (settings.allow_private && url.scheme() == "http");
         if !scheme_ok || url.host().is_none() {
             return Err(invalid_url(&settings.url));
         }

@@ -201,10 +201,9 @@ fn network_error(error: reqwest::Error) -> ProviderError {
             detail: "the Exchange server did not answer in time".into(),
             source: Some(std::sync::Arc::new(error)),
         },
-        None => ProviderError::UpstreamUnavailable {
-            detail,
-            source: Some(std::sync::Arc::new(error)),
-        },
+        None => {
+            ProviderError::UpstreamUnavailable { detail, source: Some(std::sync::Arc::new(error)) }
+        }
     }
 }
 
@@ -216,7 +215,10 @@ fn unsupported(offers: &[String]) -> ProviderError {
     ProviderError::Auth {
         problem: AuthProblem::SchemeUnsupported,
         aadsts: None,
-        detail: format!("the server offers: {}", if offers.is_empty() { "nothing".into() } else { offers.join(", ") }),
+        detail: format!(
+            "the server offers: {}",
+            if offers.is_empty() { "nothing".into() } else { offers.join(", ") }
+        ),
     }
 }
 
@@ -270,7 +272,11 @@ impl Transport {
     }
 
     /// Sends one SOAP request, signing in as needed and waiting out `ErrorServerBusy`.
-    pub async fn call(&self, body: &str, counters: &CallCounters) -> Result<Vec<u8>, ProviderError> {
+    pub async fn call(
+        &self,
+        body: &str,
+        counters: &CallCounters,
+    ) -> Result<Vec<u8>, ProviderError> {
         let mut retries = 0;
         loop {
             let outcome = {
@@ -380,7 +386,8 @@ impl Transport {
         let scheme = self.settle_scheme(connection, counters).await?;
         let received = match scheme {
             Scheme::Basic => {
-                let pair = format!("{}:{}", self.account.login, self.account.password.expose_secret());
+                let pair =
+                    format!("{}:{}", self.account.login, self.account.password.expose_secret());
                 let header = format!("Basic {}", BASE64.encode(pair));
                 let received = self.send(connection, body, Some(header), counters).await?;
                 if received.status == 401 {
@@ -498,12 +505,17 @@ fn not_ews(status: u16) -> ProviderError {
 }
 
 fn ntlm_failed(detail: String) -> ProviderError {
-    ProviderError::Auth { problem: AuthProblem::Other, aadsts: None, detail: format!("NTLM: {detail}") }
+    ProviderError::Auth {
+        problem: AuthProblem::Other,
+        aadsts: None,
+        detail: format!("NTLM: {detail}"),
+    }
 }
 
 /// NTLM's clock: tenths of microseconds since 1601.
 fn ntlm_time(clock: &Clock) -> i64 {
     const WINDOWS_TO_UNIX_SECS: i64 = 11_644_473_600;
     let now = clock.now();
-    (now.timestamp() + WINDOWS_TO_UNIX_SECS) * 10_000_000 + i64::from(now.timestamp_subsec_nanos() / 100)
+    (now.timestamp() + WINDOWS_TO_UNIX_SECS) * 10_000_000
+        + i64::from(now.timestamp_subsec_nanos() / 100)
 }

@@ -90,8 +90,12 @@ pub fn mailbox_error(code: &str, message: &str) -> ProviderError {
         "ErrorMailRecipientNotFound" | "ErrorNonExistentMailbox" | "ErrorInvalidSmtpAddress" => {
             ProviderError::MailboxNotFound { detail }
         }
-        "ErrorNoFreeBusyAccess" | "ErrorAccessDenied" | "ErrorFolderNotFound"
-        | "ErrorItemNotFound" => ProviderError::AccessDenied { scope: AccessScope::Calendar, detail },
+        "ErrorNoFreeBusyAccess"
+        | "ErrorAccessDenied"
+        | "ErrorFolderNotFound"
+        | "ErrorItemNotFound" => {
+            ProviderError::AccessDenied { scope: AccessScope::Calendar, detail }
+        }
         "ErrorServerBusy" => ProviderError::Throttled { retries: 0, retry_after: None },
         _ => ProviderError::UpstreamUnavailable { detail, source: None },
     }
@@ -113,9 +117,9 @@ pub fn availability(
 ) -> Result<Vec<Result<Vec<CalendarItem>, ProviderError>>, ProviderError> {
     let root = xml::parse(bytes).map_err(xml_error)?;
     let body = body(&root)?;
-    let array = body
-        .find("FreeBusyResponseArray")
-        .ok_or_else(|| malformed("EWS: GetUserAvailability answer without FreeBusyResponseArray"))?;
+    let array = body.find("FreeBusyResponseArray").ok_or_else(|| {
+        malformed("EWS: GetUserAvailability answer without FreeBusyResponseArray")
+    })?;
     let answers: Vec<_> = array.children("FreeBusyResponse").map(free_busy).collect();
     if answers.len() != expected {
         return Err(malformed(format!(
@@ -170,9 +174,8 @@ pub fn calendar_page(bytes: &[u8]) -> Result<Result<CalendarPage, ProviderError>
     }
     let folder =
         message.child("RootFolder").ok_or_else(|| malformed("EWS: FindItem without RootFolder"))?;
-    let complete = folder
-        .attribute("IncludesLastItemInRange")
-        .is_none_or(|v| v.eq_ignore_ascii_case("true"));
+    let complete =
+        folder.attribute("IncludesLastItemInRange").is_none_or(|v| v.eq_ignore_ascii_case("true"));
     let mut items = Vec::new();
     let mut last_start = None;
     for item in folder.child("Items").into_iter().flat_map(|i| i.children("CalendarItem")) {
@@ -186,9 +189,9 @@ pub fn calendar_page(bytes: &[u8]) -> Result<Result<CalendarPage, ProviderError>
             continue;
         }
         let id = item.child("ItemId").and_then(|i| i.attribute("Id")).unwrap_or_default();
-        let private = item
-            .text_of("Sensitivity")
-            .is_some_and(|s| s.eq_ignore_ascii_case("private") || s.eq_ignore_ascii_case("confidential"));
+        let private = item.text_of("Sensitivity").is_some_and(|s| {
+            s.eq_ignore_ascii_case("private") || s.eq_ignore_ascii_case("confidential")
+        });
         let show_as = ShowAs::parse(item.text_of("LegacyFreeBusyStatus").unwrap_or("Busy"));
         let calendar_item = CalendarItem::new(
             start,

@@ -4,8 +4,8 @@
 //! Bounded on every axis: a hostile or broken server cannot make it recurse or allocate
 //! without limit.
 
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 
 /// Deeper than any EWS response (the deepest is about 12 levels).
 const MAX_DEPTH: usize = 64;
@@ -78,8 +78,9 @@ fn open(start: &BytesStart<'_>) -> Result<Element, XmlError> {
         if key == "xmlns" || key.starts_with("xmlns:") {
             continue;
         }
-        let value =
-            attribute.normalized_value(XmlVersion::Implicit1_0).map_err(|e| XmlError::Malformed(e.to_string()))?;
+        let value = attribute
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| XmlError::Malformed(e.to_string()))?;
         element.attributes.push((local(key), value.into_owned()));
     }
     Ok(element)
@@ -114,7 +115,8 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
                 }
             }
             Event::End(_) => {
-                let done = stack.pop().ok_or_else(|| XmlError::Malformed("stray end tag".into()))?;
+                let done =
+                    stack.pop().ok_or_else(|| XmlError::Malformed("stray end tag".into()))?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(done),
                     None => return Ok(done),

@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use super::exchange::{Plan, Reply, Sent};
 use super::progress::Progress;
 use super::requests::Job;
-use crate::providers::retry::parse_retry_after;
 use super::transport::{CallCounters, Received};
 use super::wire::{TokenErrorResponse, TokenResponse};
 use super::{GraphProvider, GraphSettings};
@@ -20,6 +19,7 @@ use crate::domain::provider::DetailLevel;
 use crate::domain::timezone::parse_date_time_time_zone;
 use crate::providers::TimeWindow;
 use crate::providers::error::AuthProblem;
+use crate::providers::retry::parse_retry_after;
 
 const CASES: u32 = 2_000;
 

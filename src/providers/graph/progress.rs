@@ -10,7 +10,6 @@ use super::items;
 use super::requests::{
     Job, MailboxIndex, SCHEDULES_PER_REQUEST, Work, first_view_url, relative_next_link,
 };
-use crate::providers::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use super::transport::CallCounters;
 use super::verdict::{
     graph_error, graph_status_detail, item_body, names_access_policy, whole_tenant_failure,
@@ -22,6 +21,7 @@ use crate::clock::Clock;
 use crate::domain::calendar::CalendarItem;
 use crate::domain::provider::DetailLevel;
 use crate::providers::error::{AccessScope, AuthProblem, ErrorCode, ProviderError};
+use crate::providers::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 
 /// A mailbox with more pages than this in one window is not a calendar anyone reads.
 const MAX_PAGES: u32 = 500;

@@ -18,11 +18,11 @@ use oauth2::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::providers::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use super::transport::{CallCounters, Transport, TransportError};
 use super::wire::{TokenErrorResponse, describe_json_error};
 use crate::clock::Clock;
 use crate::providers::error::{AuthProblem, ProviderError};
+use crate::providers::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 
 /// When Microsoft leaves out `expires_in`, assume its usual lifetime of an hour.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3599);

@@ -6,7 +6,6 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tokio::sync::Semaphore;
 
-
 /// Graph answers a 20-item batch in well under a megabyte; anything far beyond is not Graph.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 

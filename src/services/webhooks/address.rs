@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::outbound::{PublicOnly, is_public};
 pub use crate::outbound::literal_allowed;
+use crate::outbound::{PublicOnly, is_public};
 use crate::services::Invalid;
 
 /// Longest URL accepted.

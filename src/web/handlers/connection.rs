@@ -20,6 +20,8 @@ use crate::web::views::{Page, ok, refused_status, render};
 #[derive(Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
+    /// Show the other calendar system's form (switching systems).
+    system: Option<String>,
 }
 
 fn connection_page(ctx: &RequestContext, notice: Option<&'static str>) -> Page {
@@ -32,7 +34,10 @@ pub async fn page(
     admin: TenantAdmin,
     query: web::Query<DoneQuery>,
 ) -> AppResult<HttpResponse> {
-    let conn = connection::page(&state, admin.scope, &admin.principal).await?;
+    let mut conn = connection::page(&state, admin.scope, &admin.principal).await?;
+    if let Some(kind) = query.system.as_deref().and_then(|s| s.parse().ok()) {
+        conn.system = kind;
+    }
     let t = messages(ctx.locale);
     let notice = match query.done.as_deref() {
         Some("saved") => Some(t.conn_saved),

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::TenantAdmin;
+use crate::domain::provider::ProviderKind;
 use crate::domain::tenant::WizardStep;
 use crate::services::connection::Submitted;
 use crate::services::onboarding::{self, Entry, StepPage};
@@ -13,8 +14,8 @@ use crate::web::error::AppResult;
 use crate::web::extract::RequestContext;
 use crate::web::see_other;
 use crate::web::views::setup::{
-    self, CalendarView, CompanyView, ConnectionFields, DoneView, EntraView, RestrictView, Snippets,
-    Steps, UsersStepView, credentials_view, path, wizard_page,
+    self, CalendarView, CompanyView, ConnectionFields, DoneView, EntraView, ExchangeView,
+    RestrictView, Snippets, Steps, UsersStepView, credentials_view, path, wizard_page,
 };
 use crate::web::views::tenant::UserForm;
 use crate::web::views::{ok, refused_status, render};
@@ -56,12 +57,21 @@ pub async fn save_company(
     }
 }
 
-/// The steps that only show text: the calendar system, the Entra guide, the restriction.
+#[derive(Deserialize)]
+pub struct GuideQuery {
+    /// `synced`: the Exchange script for the people with sync on only.
+    #[serde(default)]
+    mailboxes: String,
+}
+
+/// The steps that only show text: the calendar system, the Entra or Exchange guide, the
+/// restriction.
 pub async fn guide(
     state: web::Data<AppState>,
     ctx: RequestContext,
     admin: TenantAdmin,
     step: web::Path<String>,
+    query: web::Query<GuideQuery>,
 ) -> AppResult<HttpResponse> {
     let step = step.parse::<WizardStep>().map_err(|_| crate::web::error::AppError::NotFound)?;
     let progress = match onboarding::enter(&state, admin.scope, step).await? {
@@ -70,9 +80,17 @@ pub async fn guide(
     };
     let page = wizard_page(&ctx, step);
     let steps = Steps::new(&page, &progress, step);
+    let ews = progress.system == ProviderKind::Ews;
     Ok(match step {
-        WizardStep::Calendar => ok(&CalendarView { page, steps }),
+        WizardStep::Calendar => ok(&CalendarView { page, steps, ews }),
+        WizardStep::Entra if ews => {
+            let only_synced = query.mailboxes == "synced";
+            let script = onboarding::exchange_script(&state, admin.scope, only_synced).await?;
+            ok(&ExchangeView { page, steps, script, only_synced })
+        }
         WizardStep::Entra => ok(&EntraView { page, steps }),
+        // Application access policies are Microsoft 365's; Exchange's script already scopes.
+        WizardStep::Restrict if ews => see_other(path(WizardStep::Credentials)),
         WizardStep::Restrict => {
             let snippets = Snippets::new(progress.client_id.as_deref());
             ok(&RestrictView { page, steps, snippets })
@@ -80,6 +98,22 @@ pub async fn guide(
         WizardStep::Done => ok(&DoneView { page, steps, live: progress.live }),
         other => see_other(path(other)),
     })
+}
+
+#[derive(Deserialize)]
+pub struct CalendarForm {
+    #[serde(default)]
+    system: String,
+}
+
+/// The calendar step: Microsoft 365 or Exchange on-premises.
+pub async fn choose_calendar(
+    state: web::Data<AppState>,
+    admin: TenantAdmin,
+    form: web::Form<CalendarForm>,
+) -> AppResult<HttpResponse> {
+    let step = onboarding::choose_system(&state, admin.scope, &form.system).await?;
+    Ok(see_other(path(step)))
 }
 
 #[derive(Deserialize)]

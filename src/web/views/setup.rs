@@ -5,11 +5,12 @@ use secrecy::SecretString;
 
 use super::Page;
 use super::tenant::UserForm;
-use crate::domain::provider::{DetailLevel, PermissionFit};
+use crate::domain::provider::{DetailLevel, EwsAuth, PermissionFit, ProviderKind};
 use crate::domain::tenant::WizardStep;
 use crate::services::FieldErrors;
-use crate::services::connection::{Action, ConnectionInput, ConnectionPage, Typed};
+use crate::services::connection::{Action, ConnectionInput, ConnectionPage, Submission, Typed};
 use crate::services::connection_test::{Item, Outcome, Report};
+use crate::services::ews_connection::{EwsInput, EwsTyped};
 use crate::services::onboarding::{CompanyForm, Progress, UsersStep};
 
 /// One entry of the step indicator.
@@ -46,7 +47,10 @@ impl Steps {
             .iter()
             .map(|step| StepLink {
                 number: step.number(),
-                label: step_label(page, *step),
+                label: match (*step, progress.system) {
+                    (WizardStep::Entra, ProviderKind::Ews) => page.t.setup_step_exchange,
+                    _ => step_label(page, *step),
+                },
                 href: path(*step),
                 current: *step == current,
                 visited: step.number() <= progress.reached.number(),
@@ -80,6 +84,17 @@ pub struct CompanyView {
 pub struct CalendarView {
     pub page: Page,
     pub steps: Steps,
+    /// Exchange on-premises is the current choice.
+    pub ews: bool,
+}
+
+#[derive(Template)]
+#[template(path = "setup/exchange.html")]
+pub struct ExchangeView {
+    pub page: Page,
+    pub steps: Steps,
+    pub script: crate::services::exchange_script::Script,
+    pub only_synced: bool,
 }
 
 #[derive(Template)]
@@ -132,6 +147,22 @@ impl ConnectionForm {
 
     pub fn has_secret(&self) -> bool {
         self.conn.connected.is_some()
+    }
+
+    pub fn is_ews(&self) -> bool {
+        self.conn.system == ProviderKind::Ews
+    }
+
+    pub fn has_ews_password(&self) -> bool {
+        self.conn.ews_connected.is_some()
+    }
+
+    pub fn ews_auth_is(&self, auth: &str) -> bool {
+        EwsAuth::parse_input(&self.conn.ews.auth).unwrap_or_default().as_str() == auth
+    }
+
+    pub fn ews_detail_is(&self, detail: &str) -> bool {
+        DetailLevel::parse_input(&self.conn.ews.detail).unwrap_or_default().as_str() == detail
     }
 }
 
@@ -265,6 +296,17 @@ pub struct ConnectionView {
 impl ConnectionView {
     pub fn status_line(&self) -> Option<String> {
         let t = self.page.t;
+        if let Some(e) = &self.form.conn.ews_connected {
+            let mut parts = vec![t.conn_connected.to_owned()];
+            if let Some(used) = &e.last_used {
+                parts.push(t.fill(t.conn_last_used, self.page.time(used)));
+            }
+            if let Some((at, ok)) = &e.last_test {
+                let outcome = if *ok { t.conn_last_test_ok } else { t.conn_last_test_failed };
+                parts.push(format!("{} {outcome}", t.fill(t.conn_last_test, self.page.time(at))));
+            }
+            return Some(parts.join(" · "));
+        }
         let c = self.form.conn.connected.as_ref()?;
         let mut parts = vec![t.conn_connected.to_owned()];
         if let Some(date) = c.summary.secret_expires_on {
@@ -313,11 +355,39 @@ pub struct ConnectionFields {
     /// `save` or `test`.
     #[serde(default)]
     pub action: String,
+    /// `ews` for the Exchange on-premises form; Microsoft 365 otherwise.
+    #[serde(default)]
+    pub system: String,
+    #[serde(default)]
+    pub ews_url: String,
+    #[serde(default)]
+    pub ews_username: String,
+    #[serde(default)]
+    pub ews_password: String,
+    #[serde(default)]
+    pub ews_auth: String,
+    #[serde(default)]
+    pub ews_ca_pem: String,
 }
 
 impl ConnectionFields {
-    pub fn into_input(self) -> (ConnectionInput, Action) {
+    pub fn into_input(self) -> (Submission, Action) {
         let action = if self.action == "test" { Action::Test } else { Action::Save };
+        if self.system == "ews" {
+            let input = EwsInput {
+                typed: EwsTyped {
+                    url: self.ews_url,
+                    username: self.ews_username,
+                    auth: self.ews_auth,
+                    detail: self.detail,
+                    ca_pem: self.ews_ca_pem,
+                    test_mailbox: self.test_mailbox,
+                },
+                password: SecretString::from(self.ews_password),
+                admin_password: Some(SecretString::from(self.password)),
+            };
+            return (Submission::Ews(input), action);
+        }
         let input = ConnectionInput {
             typed: Typed {
                 directory_id: self.directory_id,
@@ -329,7 +399,7 @@ impl ConnectionFields {
             client_secret: SecretString::from(self.client_secret),
             password: Some(SecretString::from(self.password)),
         };
-        (input, action)
+        (Submission::Graph(input), action)
     }
 }
 

@@ -95,5 +95,7 @@ fn requests_have_the_documented_shapes() {
         .filter(|p| !p.ends_with("/ParentFolderIds/FolderId"))
         .collect();
     assert!(missing.is_empty(), "documented elements our request lacks: {missing:?}");
-    assert!(ours.contains("/Envelope/Body/FindItem/ParentFolderIds/DistinguishedFolderId/Mailbox/EmailAddress"));
+    assert!(ours.contains(
+        "/Envelope/Body/FindItem/ParentFolderIds/DistinguishedFolderId/Mailbox/EmailAddress"
+    ));
 }
