@@ -185,10 +185,57 @@ pub async fn submit(
         Submission::Graph(input) => {
             submit_graph(state, actor, principal, scope, input, action).await
         }
-        Submission::Ews(input) => {
-            ews_connection::submit(state, actor, principal, scope, input, action).await
-        }
+        Submission::Ews(input) => submit_ews(state, actor, principal, scope, input, action).await,
     }
+}
+
+/// Tests the form's connection and, for [`Action::Save`], stores it if the test passed.
+async fn submit_ews(
+    state: &AppState,
+    actor: &Actor,
+    principal: &Principal,
+    scope: TenantScope,
+    input: ews_connection::EwsInput,
+    action: Action,
+) -> std::result::Result<Submitted, FormError<ConnectionPage>> {
+    let mut shown = page(state, scope, principal).await?;
+    shown.system = ProviderKind::Ews;
+    shown.ews = input.typed.clone();
+    let refuse = |page: ConnectionPage, errors: FieldErrors| {
+        FormError::Refused(super::Refused { page, errors, conflict: false })
+    };
+    let password = match input.password.expose_secret() {
+        "" => ews_connection::stored(state, scope)
+            .await?
+            .map_or_else(|| SecretString::from(""), |t| t.password),
+        _ => input.password.clone(),
+    };
+    let mut errors = FieldErrors::default();
+    let mailbox = match input.typed.test_mailbox.trim() {
+        "" => None,
+        raw => Email::parse(raw).map_err(|_| errors.add("test_mailbox", Invalid::Email)).ok(),
+    };
+    let target =
+        match ews_connection::validate(&input.typed, password, state.config.ews_allow_private) {
+            Ok(target) if errors.is_empty() => target,
+            Ok(_) => return Err(refuse(shown, errors)),
+            Err(problems) => return Err(refuse(shown, problems)),
+        };
+    if action == Action::Save {
+        confirm(state, principal, actor, input.admin_password.as_ref()).await.map_err(
+            |e| match e {
+                Error::Invalid(problems) => refuse(shown.clone(), problems),
+                other => FormError::Other(other),
+            },
+        )?;
+    }
+    let report = ews_connection::test(state, actor, scope, target.clone(), mailbox).await?;
+    if action == Action::Test || !report.passed() {
+        shown.report = Some(report);
+        return Ok(Submitted::Tested(Box::new(shown)));
+    }
+    ews_connection::store(state, actor, scope, &target, Some(&report)).await?;
+    Ok(Submitted::Saved(Box::new(report)))
 }
 
 async fn submit_graph(

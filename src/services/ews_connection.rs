@@ -5,11 +5,9 @@
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::connection::{self, Action, ConnectionPage, Submitted};
 use super::connection_test::{self, Report};
 use super::provider_registry::EwsTarget;
-use super::{Actor, AppState, Error, FieldErrors, FormError, Invalid, Result, TenantScope, audit};
-use crate::auth::Principal;
+use super::{Actor, AppState, Error, FieldErrors, Invalid, Result, TenantScope, audit};
 use crate::db::provider_configs::{self, EwsConnection};
 use crate::db::tenants::{self, Milestone};
 use crate::db::{leases, provider_configs as configs};
@@ -247,52 +245,6 @@ pub async fn test(
     )
     .await?;
     Ok(report)
-}
-
-/// Tests the form's connection and, for [`Action::Save`], stores it if the test passed.
-pub async fn submit(
-    state: &AppState,
-    actor: &Actor,
-    principal: &Principal,
-    scope: TenantScope,
-    input: EwsInput,
-    action: Action,
-) -> std::result::Result<Submitted, FormError<ConnectionPage>> {
-    let mut shown = connection::page(state, scope, principal).await?;
-    shown.system = ProviderKind::Ews;
-    shown.ews = input.typed.clone();
-    let refuse = |page: ConnectionPage, errors: FieldErrors| {
-        FormError::Refused(super::Refused { page, errors, conflict: false })
-    };
-    let password = match input.password.expose_secret() {
-        "" => stored(state, scope).await?.map_or_else(|| SecretString::from(""), |t| t.password),
-        _ => input.password.clone(),
-    };
-    let mut errors = FieldErrors::default();
-    let mailbox = match input.typed.test_mailbox.trim() {
-        "" => None,
-        raw => Email::parse(raw).map_err(|_| errors.add("test_mailbox", Invalid::Email)).ok(),
-    };
-    let target = match validate(&input.typed, password, state.config.ews_allow_private) {
-        Ok(target) if errors.is_empty() => target,
-        Ok(_) => return Err(refuse(shown, errors)),
-        Err(problems) => return Err(refuse(shown, problems)),
-    };
-    if action == Action::Save {
-        connection::confirm(state, principal, actor, input.admin_password.as_ref()).await.map_err(
-            |e| match e {
-                Error::Invalid(problems) => refuse(shown.clone(), problems),
-                other => FormError::Other(other),
-            },
-        )?;
-    }
-    let report = test(state, actor, scope, target.clone(), mailbox).await?;
-    if action == Action::Test || !report.passed() {
-        shown.report = Some(report);
-        return Ok(Submitted::Tested(Box::new(shown)));
-    }
-    store(state, actor, scope, &target, Some(&report)).await?;
-    Ok(Submitted::Saved(Box::new(report)))
 }
 
 /// Stores the connection (the password encrypted), makes the tenant live and syncs at once.

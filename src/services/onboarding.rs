@@ -211,16 +211,30 @@ pub struct StepPage<T> {
 #[derive(Debug, Clone)]
 pub enum Entry {
     Show(Progress),
-    /// That page needs an earlier step first.
+    /// The Exchange guide, with its script.
+    Exchange(Progress, super::exchange_script::Script),
+    /// That page needs an earlier step first, or does not apply to this calendar system.
     GoTo(WizardStep),
 }
 
-pub async fn enter(state: &AppState, scope: TenantScope, step: WizardStep) -> Result<Entry> {
+/// Opens a guide page; for Exchange on-premises the Entra guide is the Exchange script
+/// (for every mailbox, or `only_synced`), and the access-policy step does not apply.
+pub async fn enter(
+    state: &AppState,
+    scope: TenantScope,
+    step: WizardStep,
+    only_synced: bool,
+) -> Result<Entry> {
     let progress = progress(state, scope).await?;
-    Ok(if open(&progress, step) {
-        Entry::Show(progress)
-    } else {
-        Entry::GoTo(WizardStep::Credentials)
+    let ews = progress.system == ProviderKind::Ews;
+    Ok(match step {
+        _ if !open(&progress, step) => Entry::GoTo(WizardStep::Credentials),
+        WizardStep::Entra if ews => {
+            let script = exchange_script(state, scope, only_synced).await?;
+            Entry::Exchange(progress, script)
+        }
+        WizardStep::Restrict if ews => Entry::GoTo(WizardStep::Credentials),
+        _ => Entry::Show(progress),
     })
 }
 

@@ -49,7 +49,7 @@ impl ConnectionProblem {
 }
 
 /// An Exchange on-premises connection to build a provider for.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct EwsTarget {
     pub url: String,
     pub username: String,

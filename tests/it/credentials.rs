@@ -106,6 +106,7 @@ async fn a_ciphertext_copied_to_another_tenant_does_not_decrypt() {
         ews_username: Set(None),
         ews_password_ciphertext: Set(None),
         ews_auth_scheme: Set(None),
+        ews_ca_pem: Set(None),
         updated_at: Set(calbridge::clock::Clock::system().now()),
         last_test_at: Set(None),
         last_test_ok: Set(None),

@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::TenantAdmin;
-use crate::domain::provider::ProviderKind;
 use crate::domain::tenant::WizardStep;
 use crate::services::connection::Submitted;
 use crate::services::onboarding::{self, Entry, StepPage};
@@ -14,8 +13,7 @@ use crate::web::error::AppResult;
 use crate::web::extract::RequestContext;
 use crate::web::see_other;
 use crate::web::views::setup::{
-    self, CalendarView, CompanyView, ConnectionFields, DoneView, EntraView, ExchangeView,
-    RestrictView, Snippets, Steps, UsersStepView, credentials_view, path, wizard_page,
+    self, CompanyView, ConnectionFields, Steps, UsersStepView, credentials_view, path, wizard_page,
 };
 use crate::web::views::tenant::UserForm;
 use crate::web::views::{ok, refused_status, render};
@@ -74,30 +72,14 @@ pub async fn guide(
     query: web::Query<GuideQuery>,
 ) -> AppResult<HttpResponse> {
     let step = step.parse::<WizardStep>().map_err(|_| crate::web::error::AppError::NotFound)?;
-    let progress = match onboarding::enter(&state, admin.scope, step).await? {
-        Entry::Show(progress) => progress,
+    let only_synced = query.mailboxes == "synced";
+    let (progress, script) = match onboarding::enter(&state, admin.scope, step, only_synced).await?
+    {
+        Entry::Show(progress) => (progress, None),
+        Entry::Exchange(progress, script) => (progress, Some(script)),
         Entry::GoTo(other) => return Ok(see_other(path(other))),
     };
-    let page = wizard_page(&ctx, step);
-    let steps = Steps::new(&page, &progress, step);
-    let ews = progress.system == ProviderKind::Ews;
-    Ok(match step {
-        WizardStep::Calendar => ok(&CalendarView { page, steps, ews }),
-        WizardStep::Entra if ews => {
-            let only_synced = query.mailboxes == "synced";
-            let script = onboarding::exchange_script(&state, admin.scope, only_synced).await?;
-            ok(&ExchangeView { page, steps, script, only_synced })
-        }
-        WizardStep::Entra => ok(&EntraView { page, steps }),
-        // Application access policies are Microsoft 365's; Exchange's script already scopes.
-        WizardStep::Restrict if ews => see_other(path(WizardStep::Credentials)),
-        WizardStep::Restrict => {
-            let snippets = Snippets::new(progress.client_id.as_deref());
-            ok(&RestrictView { page, steps, snippets })
-        }
-        WizardStep::Done => ok(&DoneView { page, steps, live: progress.live }),
-        other => see_other(path(other)),
-    })
+    Ok(setup::guide_page(wizard_page(&ctx, step), &progress, step, script, only_synced))
 }
 
 #[derive(Deserialize)]

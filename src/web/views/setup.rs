@@ -436,6 +436,32 @@ fn step_label_of(t: &crate::i18n::Messages, step: WizardStep) -> &'static str {
     }
 }
 
+/// A guide step of the wizard, or where to go instead.
+pub fn guide_page(
+    page: Page,
+    progress: &Progress,
+    step: WizardStep,
+    script: Option<crate::services::exchange_script::Script>,
+    only_synced: bool,
+) -> actix_web::HttpResponse {
+    let steps = Steps::new(&page, progress, step);
+    match (step, script) {
+        (WizardStep::Entra, Some(script)) => {
+            super::ok(&ExchangeView { page, steps, script, only_synced })
+        }
+        (WizardStep::Calendar, _) => {
+            super::ok(&CalendarView { page, steps, ews: progress.system == ProviderKind::Ews })
+        }
+        (WizardStep::Entra, None) => super::ok(&EntraView { page, steps }),
+        (WizardStep::Restrict, _) => {
+            let snippets = Snippets::new(progress.client_id.as_deref());
+            super::ok(&RestrictView { page, steps, snippets })
+        }
+        (WizardStep::Done, _) => super::ok(&DoneView { page, steps, live: progress.live }),
+        (other, _) => crate::web::see_other(path(other)),
+    }
+}
+
 /// The credentials page of the wizard.
 pub fn credentials_view(
     page: Page,
