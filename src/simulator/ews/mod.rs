@@ -177,3 +177,6 @@ pub fn serve(sim: &Arc<Sim>, call: &EwsCall<'_>) -> EwsServed {
         Err(response) => EwsServed::respond(kind, response, Outcome::Error),
     }
 }
+
+#[cfg(test)]
+mod tests;
