@@ -61,6 +61,7 @@ fn scenario() -> anyhow::Result<Scenario> {
                 secret_expires: None,
                 role: AppRole::CalendarsRead,
                 mailboxes: people::mailboxes(),
+                ews: None,
             },
             TenantSpec {
                 name: "Fjordvej Tandlæger ApS".into(),
@@ -71,6 +72,7 @@ fn scenario() -> anyhow::Result<Scenario> {
                 secret_expires: None,
                 role: AppRole::CalendarsRead,
                 mailboxes: people::newcomer_mailboxes(),
+                ews: None,
             },
         ],
         faults: Vec::new(),

@@ -131,6 +131,7 @@ pub fn mailboxes() -> Vec<MailboxSpec> {
             access_denied_by_policy: false,
             working_hours: Default::default(),
             events: calendar(i),
+            ews_access: Default::default(),
         })
         .collect()
 }
@@ -159,6 +160,7 @@ pub fn newcomer_mailboxes() -> Vec<MailboxSpec> {
             access_denied_by_policy: false,
             working_hours: Default::default(),
             events: calendar(i + 10),
+            ews_access: Default::default(),
         })
         .collect()
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::faults::FaultSpec;
-use super::scenario::{BatchOrder, EventPatch, EventSpec};
+use super::scenario::{BatchOrder, EventPatch, EventSpec, EwsAccess};
 use super::state::{ControlError, NewMailbox, Sim};
 use super::throttle::ThrottleSettings;
 
@@ -25,6 +25,7 @@ pub struct SettingsPatch {
     pub max_concurrency: Option<u32>,
     pub batch_order: Option<BatchOrder>,
     pub batch_seed: Option<u64>,
+    pub ews_times_without_offset: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +36,7 @@ pub struct SettingsView {
     pub budget_window_secs: u64,
     pub max_concurrency: u32,
     pub batch_order: BatchOrder,
+    pub ews_times_without_offset: bool,
 }
 
 impl Sim {
@@ -47,6 +49,7 @@ impl Sim {
             budget_window_secs: throttle.budget_window_secs,
             max_concurrency: throttle.max_concurrency,
             batch_order: self.batch_order(),
+            ews_times_without_offset: self.ews_times_without_offset(),
         }
     }
 
@@ -63,6 +66,9 @@ impl Sim {
             budget_window_secs: patch.budget_window_secs.unwrap_or(current.budget_window_secs),
             max_concurrency: patch.max_concurrency.unwrap_or(current.max_concurrency),
         });
+        if let Some(without) = patch.ews_times_without_offset {
+            self.set_ews_times_without_offset(without);
+        }
         if patch.batch_order.is_some() || patch.batch_seed.is_some() {
             self.set_batch_order(patch.batch_order.unwrap_or(self.batch_order()), patch.batch_seed);
         }
@@ -76,6 +82,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/mailboxes", web::get().to(mailboxes))
         .route("/mailboxes", web::post().to(add_mailbox))
         .route("/mailboxes/{mailbox}", web::delete().to(remove_mailbox))
+        .route("/mailboxes/{mailbox}/ews_access", web::put().to(put_ews_access))
         .route("/mailboxes/{mailbox}/events", web::get().to(list_events))
         .route("/mailboxes/{mailbox}/events", web::post().to(add_event))
         .route("/mailboxes/{mailbox}/events/{id}", web::patch().to(change_event))
@@ -143,6 +150,19 @@ async fn add_mailbox(sim: Data<Sim>, body: Bytes) -> HttpResponse {
 
 async fn remove_mailbox(sim: Data<Sim>, path: Path<String>) -> HttpResponse {
     no_content(sim.remove_mailbox(&path))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EwsAccessBody {
+    ews_access: EwsAccess,
+}
+
+async fn put_ews_access(sim: Data<Sim>, path: Path<String>, body: Bytes) -> HttpResponse {
+    match parse::<EwsAccessBody>(&body) {
+        Ok(body) => reply(StatusCode::OK, sim.set_ews_access(&path, body.ews_access)),
+        Err(response) => *response,
+    }
 }
 
 async fn list_events(sim: Data<Sim>, path: Path<String>) -> HttpResponse {

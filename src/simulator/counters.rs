@@ -27,6 +27,20 @@ struct Tallies {
     by_outcome: BTreeMap<(EndpointKind, Outcome), u64>,
     batch_items: u64,
     tokens_issued: u64,
+    ews: EwsTallies,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EwsTallies {
+    /// 401 answers: no or wrong credentials, and each NTLM challenge.
+    pub unauthorized: u64,
+    /// NTLM challenges (Type 2) sent.
+    pub ntlm_challenges: u64,
+    /// NTLM handshakes completed with a valid Type 3.
+    pub ntlm_handshakes: u64,
+    /// Highest number of simultaneously open authenticated connections, per organisation
+    /// (keyed by its directory id).
+    pub max_connections: BTreeMap<String, u32>,
 }
 
 #[derive(Default)]
@@ -47,6 +61,11 @@ pub struct CountersSnapshot {
     pub tokens_issued: u64,
     pub batch_items: u64,
     pub max_concurrency: Vec<ConcurrencyRecord>,
+    /// Every EWS HTTP request, 401s included, so "requests per mailbox" counts the handshakes.
+    #[serde(default)]
+    pub ews_requests: u64,
+    #[serde(default)]
+    pub ews: EwsTallies,
 }
 
 impl CountersSnapshot {
@@ -89,6 +108,24 @@ impl Counters {
         }
     }
 
+    pub fn record_ews_unauthorized(&self, challenge: bool) {
+        let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+        tallies.ews.unauthorized += 1;
+        if challenge {
+            tallies.ews.ntlm_challenges += 1;
+        }
+    }
+
+    pub fn record_ntlm_handshake(&self) {
+        self.tallies.lock().unwrap_or_else(|e| e.into_inner()).ews.ntlm_handshakes += 1;
+    }
+
+    pub fn record_ews_connections(&self, organisation: &str, open: u32) {
+        let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+        let max = tallies.ews.max_connections.entry(organisation.to_string()).or_default();
+        *max = (*max).max(open);
+    }
+
     pub fn record_token_issued(&self) {
         self.tallies.lock().unwrap_or_else(|e| e.into_inner()).tokens_issued += 1;
     }
@@ -103,6 +140,7 @@ impl Counters {
             tokens_issued: tallies.tokens_issued,
             batch_items: tallies.batch_items,
             max_concurrency,
+            ews: tallies.ews.clone(),
             ..CountersSnapshot::default()
         };
         for (endpoint, statuses) in &tallies.by_status {
@@ -116,6 +154,11 @@ impl Counters {
             snapshot.outcomes.entry(endpoint.as_str().to_string()).or_default().insert(name, *n);
         }
         snapshot.token_requests = snapshot.total(EndpointKind::Token);
+        snapshot.ews_requests =
+            [EndpointKind::EwsAvailability, EndpointKind::EwsFindItem, EndpointKind::Ews]
+                .iter()
+                .map(|kind| snapshot.total(*kind))
+                .sum();
         snapshot
     }
 }

@@ -15,6 +15,12 @@ pub enum EndpointKind {
     Batch,
     /// A Graph path the simulator does not serve.
     Other,
+    /// EWS `GetUserAvailability`.
+    EwsAvailability,
+    /// EWS `FindItem`.
+    EwsFindItem,
+    /// Any other EWS request: an unsupported operation, or a body that is not a SOAP request.
+    Ews,
 }
 
 impl EndpointKind {
@@ -25,7 +31,17 @@ impl EndpointKind {
             EndpointKind::CalendarView => "calendar_view",
             EndpointKind::Batch => "batch",
             EndpointKind::Other => "other",
+            EndpointKind::EwsAvailability => "ews_availability",
+            EndpointKind::EwsFindItem => "ews_find_item",
+            EndpointKind::Ews => "ews",
         }
+    }
+
+    pub fn is_ews(self) -> bool {
+        matches!(
+            self,
+            EndpointKind::EwsAvailability | EndpointKind::EwsFindItem | EndpointKind::Ews
+        )
     }
 }
 
@@ -39,6 +55,10 @@ pub enum FaultEndpoint {
     GetSchedule,
     CalendarView,
     Batch,
+    /// Every EWS request.
+    Ews,
+    EwsAvailability,
+    EwsFindItem,
 }
 
 impl FaultEndpoint {
@@ -46,11 +66,15 @@ impl FaultEndpoint {
         match self {
             // A batch is only a transport: `any` hits its sub-requests, so a rule behaves the
             // same whether or not the client batches. Only `batch` rules hit the envelope.
-            FaultEndpoint::Any => kind != EndpointKind::Batch,
+            // EWS is another service with its own failure modes: only EWS rules reach it.
+            FaultEndpoint::Any => kind != EndpointKind::Batch && !kind.is_ews(),
             FaultEndpoint::Token => kind == EndpointKind::Token,
             FaultEndpoint::GetSchedule => kind == EndpointKind::GetSchedule,
             FaultEndpoint::CalendarView => kind == EndpointKind::CalendarView,
             FaultEndpoint::Batch => kind == EndpointKind::Batch,
+            FaultEndpoint::Ews => kind.is_ews(),
+            FaultEndpoint::EwsAvailability => kind == EndpointKind::EwsAvailability,
+            FaultEndpoint::EwsFindItem => kind == EndpointKind::EwsFindItem,
         }
     }
 }
@@ -114,6 +138,32 @@ pub enum FaultKind {
     },
     /// Shorthand for `service_unavailable` restricted to the token endpoint.
     TokenEndpointDown,
+    /// EWS only: HTTP 500 SOAP fault `ErrorServerBusy`, with a `BackOffMilliseconds` hint
+    /// unless `back_off_ms` is absent.
+    EwsServerBusy {
+        #[serde(default)]
+        back_off_ms: Option<u64>,
+    },
+    /// EWS only: HTTP 500 SOAP fault with this response code (default
+    /// `ErrorInternalServerError`) and message.
+    SoapFault {
+        #[serde(default)]
+        code: Option<String>,
+        #[serde(default)]
+        message: Option<String>,
+    },
+    /// EWS only: the real response, cut off half-way through its XML.
+    TruncatedXml,
+}
+
+impl FaultKind {
+    /// Kinds that only make sense as an EWS answer.
+    pub fn is_ews_only(&self) -> bool {
+        matches!(
+            self,
+            FaultKind::EwsServerBusy { .. } | FaultKind::SoapFault { .. } | FaultKind::TruncatedXml
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,6 +212,9 @@ impl FaultBook {
     pub fn add(&self, mut spec: FaultSpec) -> u64 {
         if spec.kind == FaultKind::TokenEndpointDown {
             spec.endpoint = FaultEndpoint::Token;
+        }
+        if spec.kind.is_ews_only() && spec.endpoint == FaultEndpoint::Any {
+            spec.endpoint = FaultEndpoint::Ews;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());

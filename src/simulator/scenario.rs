@@ -64,6 +64,11 @@ pub struct SimulatorSettings {
     pub batch_seed: Option<u64>,
     /// HTTP worker threads; actix's default (one per core) when absent.
     pub workers: Option<usize>,
+    /// EWS availability times without a UTC offset (in the request's time zone), as some
+    /// Exchange builds write them; with an offset like Microsoft's example when false.
+    pub ews_times_without_offset: bool,
+    /// Port of the HTTPS listener that serves EWS; any free port when absent.
+    pub ews_tls_port: Option<u16>,
 }
 
 impl Default for SimulatorSettings {
@@ -77,6 +82,8 @@ impl Default for SimulatorSettings {
             batch_order: BatchOrder::Shuffled,
             batch_seed: None,
             workers: None,
+            ews_times_without_offset: false,
+            ews_tls_port: None,
         }
     }
 }
@@ -121,6 +128,44 @@ pub struct TenantSpec {
     pub role: AppRole,
     #[serde(default)]
     pub mailboxes: Vec<MailboxSpec>,
+    /// Makes this an Exchange on-premises organisation, reachable through EWS.
+    #[serde(default)]
+    pub ews: Option<EwsSpec>,
+}
+
+/// The account calbridge signs in to EWS with, and how the server lets it authenticate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EwsSpec {
+    /// `DOMAIN\user` or a UPN; unique across organisations, compared case-insensitively.
+    pub username: String,
+    pub password: String,
+    /// Offered schemes in the order of the `WWW-Authenticate` headers.
+    #[serde(default = "default_ews_auth")]
+    pub auth: Vec<EwsAuthScheme>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EwsAuthScheme {
+    Ntlm,
+    Basic,
+}
+
+fn default_ews_auth() -> Vec<EwsAuthScheme> {
+    vec![EwsAuthScheme::Ntlm, EwsAuthScheme::Basic]
+}
+
+/// What the organisation's monitoring account may see of a mailbox's calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EwsAccess {
+    /// Reviewer on the calendar folder: details and FindItem.
+    #[default]
+    Reviewer,
+    /// Free/busy only: GetUserAvailability without details; FindItem is denied.
+    FreeBusy,
+    None,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -140,6 +185,9 @@ pub struct MailboxSpec {
     pub working_hours: WorkingHoursSpec,
     #[serde(default)]
     pub events: Vec<EventSpec>,
+    /// Only meaningful in an organisation with `ews`.
+    #[serde(default)]
+    pub ews_access: EwsAccess,
 }
 
 fn default_zone() -> String {

@@ -16,11 +16,15 @@ use tokio::task::JoinHandle;
 use super::batch::{self, BatchCall};
 use super::control::{self, SettingsPatch, SettingsView};
 use super::counters::{CountersSnapshot, Outcome};
+use super::ews::connections::ConnectionTag;
+use super::ews::reply::EwsResponse;
+use super::ews::{self, EwsCall, EwsReply};
 use super::faults::{ActiveFault, EndpointKind, FaultSpec};
 use super::graph::response::{Body, GraphResponse, RequestCtx};
 use super::graph::{self, GraphCall, Reply, response};
-use super::scenario::{EventPatch, EventSpec, Scenario, TenantSpec};
+use super::scenario::{EventPatch, EventSpec, EwsAccess, Scenario, TenantSpec};
 use super::state::{ControlError, EventInfo, MailboxInfo, NewMailbox, Sim, TenantInfo};
+use super::tls;
 use super::token::{self, TokenCall};
 use crate::clock::Clock;
 
@@ -44,17 +48,42 @@ impl Simulator {
         let listener =
             TcpListener::bind(bind).with_context(|| format!("cannot bind simulator to {bind}"))?;
         listener.set_nonblocking(true)?;
-        let base_url = base_url(listener.local_addr()?);
+        let plain_addr = loopback(listener.local_addr()?);
+        let base_url = format!("http://{plain_addr}");
+        let tls_listener = std::net::TcpListener::bind(SocketAddr::new(
+            plain_addr.ip(),
+            scenario.simulator.ews_tls_port.unwrap_or(0),
+        ))
+        .context("cannot bind the simulator's HTTPS listener")?;
+        tls_listener.set_nonblocking(true)?;
+        let tls_addr = loopback(tls_listener.local_addr()?);
+        let identity = tls::generate()?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let sim = Sim::from_scenario(&scenario, clock, shutdown_rx)?;
+        let sim = Sim::from_scenario(&scenario, clock, shutdown_rx.clone())?;
         let data = Data::from(Arc::clone(&sim));
+        let connections = Arc::clone(&sim.ews_connections);
         let mut server = HttpServer::new(move || {
+            let ews_route = || {
+                web::resource(ews::PATH)
+                    .app_data(web::PayloadConfig::new(ews::MAX_BODY_BYTES))
+                    .route(web::post().to(ews_entry))
+            };
             App::new()
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .route("/{tenant}/oauth2/v2.0/token", web::post().to(token_entry))
+                .service(ews_route())
+                // IIS paths are case-insensitive; clients write both spellings.
+                .service(
+                    web::resource("/ews/exchange.asmx")
+                        .app_data(web::PayloadConfig::new(ews::MAX_BODY_BYTES))
+                        .route(web::post().to(ews_entry)),
+                )
                 .service(web::scope("/_simulator").configure(control::routes))
                 .default_service(web::to(graph_entry))
+        })
+        .on_connect(move |_, extensions| {
+            extensions.insert(connections.open());
         })
         .disable_signals()
         .shutdown_timeout(5);
@@ -64,8 +93,24 @@ impl Simulator {
         let server = server.listen(listener)?.run();
         let server_handle = server.handle();
         let task = tokio::spawn(server);
-        tracing::info!(%base_url, "Microsoft 365 simulator listening");
-        Ok(SimulatorHandle { sim, base_url, server: server_handle, task, shutdown: shutdown_tx })
+        let tls_task = tls::serve(
+            tokio::net::TcpListener::from_std(tls_listener)?,
+            identity.config,
+            plain_addr,
+            shutdown_rx,
+        );
+        let ews_url = format!("https://{tls_addr}{}", ews::PATH);
+        tracing::info!(%base_url, %ews_url, "Microsoft 365 simulator listening");
+        Ok(SimulatorHandle {
+            sim,
+            base_url,
+            ews_url,
+            ca_pem: identity.ca_pem,
+            server: server_handle,
+            task,
+            tls_task,
+            shutdown: shutdown_tx,
+        })
     }
 }
 
@@ -79,27 +124,40 @@ pub async fn run_standalone(bind: &str, scenario_path: &Path) -> anyhow::Result<
          URL; ctrl-c stops it)",
         handle.base_url()
     );
+    let ews_url = handle.ews_url();
+    let port = ews_url.split(':').nth(2).and_then(|p| p.split('/').next()).unwrap_or("");
+    let ca_file = std::env::temp_dir().join(format!("calbridge-simulator-ca-{port}.pem"));
+    std::fs::write(&ca_file, handle.ca_pem())
+        .with_context(|| format!("cannot write {}", ca_file.display()))?;
+    println!(
+        "Exchange Web Services (on-premises organisations): {}; its certificate's CA is in {}",
+        handle.ews_url(),
+        ca_file.display()
+    );
     tokio::signal::ctrl_c().await.context("cannot listen for ctrl-c")?;
     handle.stop().await;
     Ok(())
 }
 
 /// A client cannot connect to 0.0.0.0, so an unspecified bind address is reported as loopback.
-fn base_url(addr: SocketAddr) -> String {
+fn loopback(addr: SocketAddr) -> SocketAddr {
     let ip = match addr.ip() {
         ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         ip if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+    SocketAddr::new(ip, addr.port())
 }
 
 /// A running simulator. Control methods mirror the `/_simulator` API.
 pub struct SimulatorHandle {
     sim: Arc<Sim>,
     base_url: String,
+    ews_url: String,
+    ca_pem: String,
     server: ServerHandle,
     task: JoinHandle<std::io::Result<()>>,
+    tls_task: JoinHandle<()>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -108,6 +166,31 @@ impl SimulatorHandle {
     /// (`{base}/v1.0/…`), e.g. `http://127.0.0.1:40123`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// EWS over HTTPS, e.g. `https://127.0.0.1:40124/EWS/Exchange.asmx`; its certificate is
+    /// signed by [`SimulatorHandle::ca_pem`].
+    pub fn ews_url(&self) -> String {
+        self.ews_url.clone()
+    }
+
+    /// EWS on the plain listener, for clients that allow http.
+    pub fn ews_http_url(&self) -> String {
+        format!("{}{}", self.base_url, ews::PATH)
+    }
+
+    /// The PEM of the CA that signed the HTTPS certificate (what a tenant pastes).
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// Changes what the organisation's EWS account may see of `mailbox`.
+    pub fn set_ews_access(
+        &self,
+        mailbox: &str,
+        access: EwsAccess,
+    ) -> Result<MailboxInfo, ControlError> {
+        self.sim.set_ews_access(mailbox, access)
     }
 
     pub fn tenants(&self) -> Vec<TenantInfo> {
@@ -197,6 +280,7 @@ impl SimulatorHandle {
         let _ = self.shutdown.send(true);
         self.server.stop(true).await;
         let _ = self.task.await;
+        let _ = self.tls_task.await;
     }
 }
 
@@ -329,4 +413,42 @@ async fn graph_entry(req: HttpRequest, body: Bytes, sim: Data<Sim>) -> HttpRespo
     delay(&sim).await;
     drop(served.guard);
     finish(&sim, served.kind, served.reply, served.outcome, client_request_id).await
+}
+
+fn ews_into_http(reply: EwsResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in &reply.headers {
+        // append, not insert: a 401 carries one WWW-Authenticate per scheme.
+        builder.append_header((name.as_str(), value.as_str()));
+    }
+    builder.insert_header(("Content-Type", reply.content_type));
+    builder.body(reply.body)
+}
+
+async fn ews_entry(req: HttpRequest, body: Bytes, sim: Data<Sim>) -> HttpResponse {
+    let sim: Arc<Sim> = sim.into_inner();
+    let connection = req.conn_data::<ConnectionTag>().map(|tag| tag.id);
+    let info = req.connection_info().clone();
+    let served = ews::serve(
+        &sim,
+        &EwsCall {
+            connection,
+            authorization: header(&req, "authorization"),
+            host: info.host(),
+            body: &body,
+        },
+    );
+    delay(&sim).await;
+    match served.reply {
+        EwsReply::Respond(response) => {
+            sim.counters.record(served.kind, &response.status.to_string(), served.outcome, false);
+            ews_into_http(response)
+        }
+        EwsReply::Hang(duration) => {
+            sim.counters.record(served.kind, "hang", served.outcome, false);
+            hang(&sim, duration).await;
+            ews_into_http(ews::reply::html_error_page(504))
+        }
+    }
 }

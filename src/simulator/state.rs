@@ -3,7 +3,7 @@
 //! Locks here are std locks held only for lookups and copies, never across an `.await`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -22,11 +22,12 @@ use crate::domain::timezone::{local_to_utc, resolve_zone, windows_name};
 
 use super::calendar::{Calendar, CalendarError, Sensitivity, StoredEvent, graph_show_as};
 use super::counters::Counters;
+use super::ews::connections::Connections;
 use super::faults::FaultBook;
 use super::scenario::{
-    AppRole, BatchOrder, EventPatch, EventSpec, MailboxSpec, RecurrenceSpec, Scenario,
-    SimulatorSettings, SpecError, TenantSpec, TimeInput, WorkingHoursSpec, parse_clock,
-    parse_duration, parse_show_as, parse_weekday, resolve_time,
+    AppRole, BatchOrder, EventPatch, EventSpec, EwsAccess, EwsAuthScheme, EwsSpec, MailboxSpec,
+    RecurrenceSpec, Scenario, SimulatorSettings, SpecError, TenantSpec, TimeInput,
+    WorkingHoursSpec, parse_clock, parse_duration, parse_show_as, parse_weekday, resolve_time,
 };
 use super::throttle::{Throttle, ThrottleSettings};
 
@@ -64,6 +65,53 @@ pub struct DirectoryTenant {
     pub client_secret: String,
     pub secret_expires_at: Option<DateTime<Utc>>,
     pub role: AppRole,
+    pub ews: Option<EwsAccount>,
+}
+
+/// An on-premises organisation's EWS account, with its username split as NTLM carries it.
+#[derive(Debug, Clone)]
+pub struct EwsAccount {
+    /// As configured: `DOMAIN\user` or a UPN.
+    pub username: String,
+    pub domain: String,
+    pub user: String,
+    pub password: String,
+    pub auth: Vec<EwsAuthScheme>,
+}
+
+impl EwsAccount {
+    fn from_spec(spec: &EwsSpec) -> Result<Self, ControlError> {
+        let (domain, user) = match spec.username.split_once('\\') {
+            Some((domain, user)) => (domain.to_string(), user.to_string()),
+            None => (String::new(), spec.username.clone()),
+        };
+        if user.is_empty() || spec.password.is_empty() {
+            return Err(ControlError::Invalid("ews needs a username and a password".into()));
+        }
+        if spec.auth.is_empty() {
+            return Err(ControlError::Invalid("ews auth must offer at least one scheme".into()));
+        }
+        Ok(EwsAccount {
+            username: spec.username.clone(),
+            domain,
+            user,
+            password: spec.password.clone(),
+            auth: spec.auth.clone(),
+        })
+    }
+
+    /// Whether a sign-in as `user` in `domain` (as NTLM or Basic carries them) is this account:
+    /// `DOMAIN\user` needs both; a UPN matches with no domain or the UPN's own domain.
+    pub fn is(&self, user: &str, domain: &str) -> bool {
+        if !self.user.eq_ignore_ascii_case(user) {
+            return false;
+        }
+        if !self.domain.is_empty() {
+            return self.domain.eq_ignore_ascii_case(domain);
+        }
+        let upn_domain = self.user.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+        domain.is_empty() || domain.eq_ignore_ascii_case(upn_domain)
+    }
 }
 
 impl DirectoryTenant {
@@ -96,6 +144,13 @@ pub struct Mailbox {
     pub tz_windows_name: String,
     pub working_hours: WorkingHours,
     pub calendar: RwLock<Calendar>,
+    pub ews_access: RwLock<EwsAccess>,
+}
+
+impl Mailbox {
+    pub fn ews_access(&self) -> EwsAccess {
+        *self.ews_access.read().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// A mailbox as the control API lists it.
@@ -108,6 +163,8 @@ pub struct MailboxInfo {
     pub time_zone: String,
     pub access_denied_by_policy: bool,
     pub events: usize,
+    #[serde(default)]
+    pub ews_access: EwsAccess,
 }
 
 /// A tenant as the control API lists it (without its secret).
@@ -120,6 +177,9 @@ pub struct TenantInfo {
     pub secret_expires: Option<DateTime<Utc>>,
     pub role: AppRole,
     pub mailboxes: usize,
+    /// The EWS username of an on-premises organisation (never its password).
+    #[serde(default)]
+    pub ews_username: Option<String>,
 }
 
 /// A stored event as the control API lists it.
@@ -187,7 +247,32 @@ impl Directory {
         self.mailboxes.get(&key.trim().to_ascii_lowercase()).cloned()
     }
 
+    /// Organisations reachable through EWS, by name.
+    pub fn ews_organisations(&self) -> Vec<Arc<DirectoryTenant>> {
+        let mut organisations: Vec<_> =
+            self.tenants.values().filter(|t| t.ews.is_some()).cloned().collect();
+        organisations.sort_by(|a, b| a.name.cmp(&b.name));
+        organisations
+    }
+
+    /// The on-premises organisation whose EWS account `user` in `domain` is.
+    pub fn ews_organisation(&self, user: &str, domain: &str) -> Option<Arc<DirectoryTenant>> {
+        self.tenants.values().find(|t| t.ews.as_ref().is_some_and(|a| a.is(user, domain))).cloned()
+    }
+
     fn add_tenant(&mut self, tenant: DirectoryTenant) -> Result<(), ControlError> {
+        if let Some(account) = &tenant.ews
+            && self.tenants.values().any(|t| {
+                t.ews
+                    .as_ref()
+                    .is_some_and(|other| other.username.eq_ignore_ascii_case(&account.username))
+            })
+        {
+            return Err(ControlError::Conflict(format!(
+                "ews username {:?} is used twice",
+                account.username
+            )));
+        }
         for name in tenant.names() {
             if self.tenant_names.contains_key(&name) {
                 return Err(ControlError::Conflict(format!("tenant name {name:?} is used twice")));
@@ -252,6 +337,9 @@ pub struct Sim {
     pub throttle: Arc<Throttle>,
     pub faults: FaultBook,
     pub counters: Counters,
+    /// Connections to the EWS endpoint and what each has authenticated.
+    pub ews_connections: Arc<Connections>,
+    ews_times_without_offset: AtomicBool,
     batch_order: RwLock<BatchOrder>,
     batch_rng: Mutex<StdRng>,
     pub started_at: DateTime<Utc>,
@@ -276,6 +364,8 @@ impl Sim {
             throttle: Throttle::new(&throttle_settings(settings)),
             faults: FaultBook::default(),
             counters: Counters::default(),
+            ews_connections: Arc::new(Connections::default()),
+            ews_times_without_offset: AtomicBool::new(settings.ews_times_without_offset),
             batch_order: RwLock::new(settings.batch_order),
             batch_rng: Mutex::new(match settings.batch_seed {
                 Some(seed) => StdRng::seed_from_u64(seed),
@@ -312,6 +402,7 @@ impl Sim {
             client_secret: spec.client_secret.clone(),
             secret_expires_at,
             role: spec.role,
+            ews: spec.ews.as_ref().map(EwsAccount::from_spec).transpose()?,
         };
         self.directory.write().unwrap_or_else(|e| e.into_inner()).add_tenant(tenant)?;
         for mailbox in &spec.mailboxes {
@@ -348,6 +439,7 @@ impl Sim {
                 .unwrap_or_else(|| spec.time_zone.clone()),
             working_hours: working_hours(&spec.working_hours)?,
             calendar: RwLock::new(calendar),
+            ews_access: RwLock::new(spec.ews_access),
         };
         self.directory.write().unwrap_or_else(|e| e.into_inner()).add_mailbox(mailbox)
     }
@@ -362,6 +454,14 @@ impl Sim {
 
     pub fn set_latency(&self, latency: Duration) {
         self.latency_ms.store(latency.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    pub fn ews_times_without_offset(&self) -> bool {
+        self.ews_times_without_offset.load(Ordering::Relaxed)
+    }
+
+    pub fn set_ews_times_without_offset(&self, without: bool) {
+        self.ews_times_without_offset.store(without, Ordering::Relaxed);
     }
 
     pub fn token_lifetime(&self) -> Duration {
@@ -497,6 +597,7 @@ impl Sim {
                 secret_expires: t.secret_expires_at,
                 role: t.role,
                 mailboxes: mailboxes.iter().filter(|m| m.tenant == t.directory_id).count(),
+                ews_username: t.ews.as_ref().map(|a| a.username.clone()),
             })
             .collect();
         tenants.sort_by(|a, b| a.name.cmp(&b.name));
@@ -528,6 +629,17 @@ impl Sim {
             .remove_mailbox(key)
             .map(|_| ())
             .ok_or_else(|| no_mailbox(key))
+    }
+
+    /// Changes what the organisation's EWS account may see of this mailbox's calendar.
+    pub fn set_ews_access(
+        &self,
+        key: &str,
+        access: EwsAccess,
+    ) -> Result<MailboxInfo, ControlError> {
+        let mailbox = self.existing_mailbox(key)?;
+        *mailbox.ews_access.write().unwrap_or_else(|e| e.into_inner()) = access;
+        Ok(mailbox_info(&mailbox))
     }
 
     fn existing_mailbox(&self, key: &str) -> Result<Arc<Mailbox>, ControlError> {
@@ -590,6 +702,7 @@ fn mailbox_info(mailbox: &Mailbox) -> MailboxInfo {
         time_zone: mailbox.tz_name.clone(),
         access_denied_by_policy: mailbox.access_denied_by_policy,
         events: mailbox.calendar.read().unwrap_or_else(|e| e.into_inner()).len(),
+        ews_access: mailbox.ews_access(),
     }
 }
 

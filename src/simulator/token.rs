@@ -103,7 +103,13 @@ pub fn serve(sim: &Sim, call: &TokenCall<'_>) -> TokenServed {
             }
             return injected(Reply::Respond(response));
         }
-        Some(FaultKind::TokenEndpointDown) => {
+        // EWS kinds never reach the token endpoint unless a rule names it; then it is down.
+        Some(
+            FaultKind::TokenEndpointDown
+            | FaultKind::EwsServerBusy { .. }
+            | FaultKind::SoapFault { .. }
+            | FaultKind::TruncatedXml,
+        ) => {
             return injected(Reply::Respond(unavailable(&correlation_id, now)));
         }
         Some(FaultKind::GatewayTimeout) => {

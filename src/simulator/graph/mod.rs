@@ -135,6 +135,10 @@ pub fn fault_effect(fault: &FaultKind, ctx: &RequestCtx) -> FaultEffect {
         FaultKind::NonJson { status } => {
             FaultEffect::Replace(response::html_error_page(ctx, status.unwrap_or(503)))
         }
+        // Never routed to Graph (such rules are EWS rules); a plain 503 if one were.
+        FaultKind::EwsServerBusy { .. } | FaultKind::SoapFault { .. } | FaultKind::TruncatedXml => {
+            unavailable(ctx, None)
+        }
     }
 }
 

@@ -114,6 +114,7 @@ impl World {
                 secret_expires: None,
                 role,
                 mailboxes: Vec::new(),
+                ews: None,
             })
             .unwrap();
         let id = self.app.create_tenant(name, 50).await;
@@ -172,6 +173,7 @@ impl World {
                     access_denied_by_policy: denied_by_policy,
                     working_hours: Default::default(),
                     events,
+                    ews_access: Default::default(),
                 },
             })
             .unwrap();
