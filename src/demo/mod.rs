@@ -17,6 +17,7 @@ use crate::services::credentials::GraphInput;
 use crate::services::directory::UserInput;
 use crate::services::tenants::TenantInput;
 use crate::services::{self, Actor, AppState};
+use crate::simulator::scenario::{EwsAuthScheme, EwsSpec};
 use crate::simulator::{AppRole, Scenario, Simulator, SimulatorHandle, TenantSpec};
 use crate::startup::{Application, build_state};
 
@@ -32,6 +33,13 @@ pub const NEWCOMER_ADMIN: &str = "it@fjordvej-tandlaeger.dk";
 pub const NEWCOMER_DIRECTORY_ID: &str = "2b7e4c1a-8d3f-4e6b-9a0c-5f1d2e3c4b5a";
 pub const NEWCOMER_CLIENT_ID: &str = "9c8d7e6f-5a4b-4c3d-8e2f-1a0b9c8d7e6f";
 pub const NEWCOMER_SECRET: &str = "Fj8Q~demo.newcomer_secret.value";
+
+/// The third company's Exchange on-premises: its Monitor account as the script creates it.
+pub const ONPREM_ADMIN: &str = "it@fjordby.dk";
+pub const ONPREM_MONITOR: &str = "FJORDBY\\calbridge-monitor";
+const ONPREM_MONITOR_PASSWORD: &str = "Fjordby-Monitor-2026!";
+const ONPREM_DIRECTORY_ID: &str = "4d9e8f7a-6b5c-4a3d-9e2f-1b0c9d8e7f6a";
+const ONPREM_CLIENT_ID: &str = "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6";
 
 const DIRECTORY_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5";
 const CLIENT_ID: &str = "3b2a1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d";
@@ -74,6 +82,21 @@ fn scenario() -> anyhow::Result<Scenario> {
                 mailboxes: people::newcomer_mailboxes(),
                 ews: None,
             },
+            TenantSpec {
+                name: "Fjordby Kommune".into(),
+                directory_id: ONPREM_DIRECTORY_ID.parse()?,
+                domains: vec![people::ONPREM_DOMAIN.into()],
+                client_id: ONPREM_CLIENT_ID.parse()?,
+                client_secret: "not used: Exchange on-premises is reached through EWS".into(),
+                secret_expires: None,
+                role: AppRole::None,
+                mailboxes: people::onprem_mailboxes(),
+                ews: Some(EwsSpec {
+                    username: ONPREM_MONITOR.into(),
+                    password: ONPREM_MONITOR_PASSWORD.into(),
+                    auth: vec![EwsAuthScheme::Ntlm, EwsAuthScheme::Basic],
+                }),
+            },
         ],
         faults: Vec::new(),
     })
@@ -95,8 +118,11 @@ pub async fn start(bind: SocketAddr) -> anyhow::Result<Demo> {
     config.sync_interval = std::time::Duration::from_secs(30);
     // Webhooks to a receiver on this machine, for trying them out.
     config.webhook_allow_private = true;
+    // The simulated Exchange server is on this machine too.
+    config.ews_allow_private = true;
     let state = build_state(config, Clock::system()).await?;
     let tenant = seed(&state).await?;
+    seed_onprem(&state, &simulator).await?;
     let scope = services::tenants::operator_scope(&state, tenant).await?;
     let api_token =
         services::api_tokens::create(&state, &Actor::command_line(), scope, "Demo switchboard")
@@ -194,6 +220,54 @@ async fn seed_newcomer(
     Ok(())
 }
 
+/// A municipality on Exchange on-premises, connected through EWS with its own CA certificate
+/// (the simulator's), full detail.
+async fn seed_onprem(state: &AppState, simulator: &SimulatorHandle) -> anyhow::Result<()> {
+    let actor = Actor::command_line();
+    let input = TenantInput {
+        name: "Fjordby Kommune".into(),
+        licences: "10".into(),
+        timezone: Some("Europe/Copenhagen".into()),
+        locale: Some("da".into()),
+        ..TenantInput::default()
+    };
+    let tenant = services::tenants::create(state, &actor, &input).await?;
+    let scope = services::tenants::operator_scope(state, tenant).await?;
+    let invite = services::invites::create(state, &actor, scope, ONPREM_ADMIN, "tenant_admin").await?;
+    let acceptance = services::invites::Acceptance {
+        display_name: None,
+        password: SecretString::from(PASSWORD),
+        password_repeat: SecretString::from(PASSWORD),
+    };
+    let token = invite.path.trim_start_matches("/invite/").to_owned();
+    services::invites::accept(state, &token, acceptance, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("accepting the demo invitation: {e}"))?;
+    for (name, mailbox, department, extension) in people::ONPREM_PEOPLE {
+        let user = UserInput {
+            email: people::onprem_address(mailbox),
+            display_name: Some(name.into()),
+            extension: Some(extension.into()),
+            department: Some(department.into()),
+        };
+        services::directory::add(state, &actor, scope, &user, true)
+            .await
+            .map_err(|e| anyhow::anyhow!("adding a demo user: {e}"))?;
+    }
+    let typed = services::ews_connection::EwsTyped {
+        url: simulator.ews_url(),
+        username: ONPREM_MONITOR.into(),
+        auth: "auto".into(),
+        detail: "full".into(),
+        ca_pem: simulator.ca_pem().to_owned(),
+        test_mailbox: String::new(),
+    };
+    let password = SecretString::from(ONPREM_MONITOR_PASSWORD);
+    services::ews_connection::set_ews(state, &actor, scope, &typed, password).await?;
+    services::onboarding::finish(state, &actor, scope).await?;
+    Ok(())
+}
+
 /// What the demo prints once it is up.
 pub fn banner(demo: &Demo) -> String {
     let url = format!("http://{}", demo.portal.addr());
@@ -208,13 +282,17 @@ pub fn banner(demo: &Demo) -> String {
          \n  Application (client) ID   {NEWCOMER_CLIENT_ID}\
          \n  Client secret (Value)     {NEWCOMER_SECRET}\
          \n  a mailbox to test with    {}\n\
+         \nA third company, Fjordby Kommune, runs Exchange Server on-premises, read through EWS\
+         \n(NTLM, with its own CA certificate). Sign in as {ONPREM_ADMIN} ({PASSWORD}) and open\
+         \nSettings, Calendar connection.\n\
          \nThe API, with the demo company's token (for live changes, add /stream):\
          \n  curl -H 'Authorization: Bearer {}' {url}/api/v1/presence\n\
-         \nMicrosoft 365 simulator: {} (control API under /_simulator)\
+         \nMicrosoft 365 simulator: {} (control API under /_simulator); Exchange EWS: {}\
          \nThe database lives in {} and is deleted on exit. Press ctrl-c to stop.",
         people::newcomer_address(people::NEWCOMERS[0].1),
         demo.api_token,
         demo.simulator.base_url(),
+        demo.simulator.ews_url(),
         demo.dir.path().display()
     )
 }

@@ -164,3 +164,36 @@ pub fn newcomer_mailboxes() -> Vec<MailboxSpec> {
         })
         .collect()
 }
+
+/// The third demo company: a municipality on Exchange Server on-premises, read through EWS.
+pub const ONPREM_DOMAIN: &str = "fjordby.dk";
+
+/// (name, mailbox, department, extension) of the municipality's people.
+pub const ONPREM_PEOPLE: [(&str, &str, &str, &str); 4] = [
+    ("Karen Thygesen", "karen.thygesen", "Borgerservice", "301"),
+    ("Mads Kjær", "mads.kjaer", "Teknik og Miljø", "302"),
+    ("Lotte Brandt", "lotte.brandt", "Borgerservice", "303"),
+    ("Henrik Dahl", "henrik.dahl", "Direktionen", "304"),
+];
+
+pub fn onprem_address(mailbox: &str) -> String {
+    format!("{mailbox}@{ONPREM_DOMAIN}")
+}
+
+/// The municipality's calendars, on its own Exchange server.
+pub fn onprem_mailboxes() -> Vec<MailboxSpec> {
+    ONPREM_PEOPLE
+        .iter()
+        .enumerate()
+        .map(|(i, (name, mailbox, _, _))| MailboxSpec {
+            upn: onprem_address(mailbox),
+            display_name: Some((*name).into()),
+            object_id: None,
+            time_zone: "Europe/Copenhagen".into(),
+            access_denied_by_policy: false,
+            working_hours: Default::default(),
+            events: calendar(i + 3),
+            ews_access: Default::default(),
+        })
+        .collect()
+}

@@ -157,7 +157,9 @@ async fn a_new_customer_connects_microsoft_365_in_the_browser_and_sees_the_board
     submit(&client, "a[href='/setup']").await;
     assert_eq!(path(&client).await, "/setup/company");
     submit(&client, "main form button.primary").await;
-    for step in ["/setup/calendar", "/setup/entra", "/setup/restrict"] {
+    assert_eq!(path(&client).await, "/setup/calendar");
+    submit(&client, "form[action='/setup/calendar'] button.primary").await;
+    for step in ["/setup/entra", "/setup/restrict"] {
         assert_eq!(path(&client).await, step);
         submit(&client, "form[action='/setup/next'] button.primary").await;
     }
@@ -209,6 +211,91 @@ async fn a_new_customer_connects_microsoft_365_in_the_browser_and_sees_the_board
     {
         use std::io::Write;
         let _ = writeln!(std::io::stderr(), "browser journey took {:.1} s", took.as_secs_f64());
+    }
+    client.close().await.unwrap();
+    scheduler.shutdown().await;
+}
+
+/// The Exchange on-premises path of the wizard: the script, a wrong password explained,
+/// then the right one, and the board.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_municipality_connects_exchange_on_premises_in_the_browser() {
+    let Some(driver) = chromedriver().await else {
+        assert!(
+            std::env::var("CALBRIDGE_BROWSER_TESTS").is_err(),
+            "CALBRIDGE_BROWSER_TESTS is set, but chromium or chromedriver is missing"
+        );
+        crate::support::skip(
+            "a_municipality_connects_exchange_on_premises_in_the_browser",
+            "needs chromium and chromedriver (apt-get install chromium chromium-driver)",
+        );
+        return;
+    };
+    let world = World::new_with(|c| c.ews_allow_private = true).await;
+    let fjordby = world.exchange_prospect("Fjordby", "fjordby.dk").await;
+    let now = now();
+    let meeting =
+        meeting("Byrådsmøde", now - chrono::Duration::minutes(5), now + chrono::Duration::minutes(50));
+    let karen = world.mailbox(&fjordby.customer, "karen", vec![meeting], false);
+    let scheduler = world.scheduler(options("browser-ews")).await.unwrap();
+    let scope = crate::support::tenant_scope(fjordby.customer.id);
+    let actor = calbridge::services::Actor::command_line();
+    let invite = calbridge::services::invites::create(
+        &world.app.state,
+        &actor,
+        scope,
+        "it@fjordby.dk",
+        "tenant_admin",
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}", world.app.addr);
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+
+    client.goto(&format!("{base}{}", invite.path)).await.unwrap();
+    fill(&client, "f-password", PASSWORD).await;
+    fill(&client, "f-password-repeat", PASSWORD).await;
+    submit(&client, "main form button[type=submit]").await;
+    client.goto(&format!("{base}/setup/calendar")).await.unwrap();
+    click(&client, "input[name=system][value=ews]").await;
+    submit(&client, "form[action='/setup/calendar'] button.primary").await;
+    assert_eq!(path(&client).await, "/setup/entra");
+    let text = page_text(&client).await;
+    assert!(text.contains("Add-MailboxFolderPermission") && text.contains("FolderType"), "{text}");
+    submit(&client, "form[action='/setup/next'] button.primary").await;
+    assert_eq!(path(&client).await, "/setup/credentials", "the access-policy step is skipped");
+
+    fill(&client, "f-ews_url", &world.sim.ews_url()).await;
+    fill(&client, "f-ews_username", &fjordby.client).await;
+    fill(&client, "f-ews_password", "Forkert-2030").await;
+    fill(&client, "f-ews_ca_pem", world.sim.ca_pem()).await;
+    fill(&client, "f-test_mailbox", &karen).await;
+    click(&client, "input[name=detail][value=full]").await;
+    submit(&client, "button[name=action][value=save]").await;
+    let text = page_text(&client).await;
+    assert!(text.contains("Exchange refused the service account"), "{text}");
+    assert!(!text.contains("Forkert-2030"));
+
+    // The right password; the address, account and certificate were kept.
+    fill(&client, "f-ews_password", &fjordby.secret).await;
+    submit(&client, "button[name=action][value=save]").await;
+    assert_eq!(path(&client).await, "/setup/users", "{}", page_text(&client).await);
+    fill(&client, "f-email", &karen).await;
+    fill(&client, "f-display_name", "Karen Thygesen").await;
+    submit(&client, "form[action='/setup/users'] button").await;
+    submit(&client, "form[action='/setup/next'] button.primary").await;
+    submit(&client, "form[action='/setup/done'] button.primary").await;
+    assert_eq!(path(&client).await, "/presence");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = page_text(&client).await;
+        if text.contains("Karen Thygesen") && text.contains("Byrådsmøde") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the board never showed Karen's meeting: {text}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        client.refresh().await.unwrap();
     }
     client.close().await.unwrap();
     scheduler.shutdown().await;

@@ -14,6 +14,7 @@ mod cli;
 mod credentials;
 mod csrf;
 mod demo;
+mod exchange;
 mod hardening;
 mod health;
 mod integrations;

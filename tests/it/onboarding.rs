@@ -91,10 +91,13 @@ async fn a_new_admin_connects_microsoft_365_in_the_portal() {
         )
         .await;
     assert_eq!(saved.location(), Some("/setup/calendar"), "{}", saved.body);
-    // Exchange on-premises is announced, not offered.
+    // Both systems are offered; Microsoft 365 is the default.
     let calendar = admin.get("/setup/calendar").await;
-    assert!(calendar.body.contains("value=\"ews\" disabled"));
-    for (from, to) in [("calendar", "entra"), ("entra", "restrict"), ("restrict", "credentials")] {
+    assert!(calendar.body.contains("value=\"m365\" checked"), "{}", calendar.body);
+    assert!(calendar.body.contains("value=\"ews\""));
+    let chosen = admin.submit("/setup/calendar", "/setup/calendar", &[("system", "m365")]).await;
+    assert_eq!(chosen.location(), Some("/setup/entra"));
+    for (from, to) in [("entra", "restrict"), ("restrict", "credentials")] {
         let next = admin.submit(&format!("/setup/{from}"), "/setup/next", &[("from", from)]).await;
         assert_eq!(next.location(), Some(format!("/setup/{to}").as_str()), "{from}");
     }

@@ -1,6 +1,7 @@
 //! The Graph calendar provider against the Microsoft 365 simulator.
 
 mod contract;
+mod ews;
 mod ews_contract;
 mod free_busy;
 mod full;

@@ -8,8 +8,11 @@
 //! - [`scenario`]: that scenario, generated mailboxes, Microsoft's payloads;
 //! - [`world`]: app + database + simulator + customers + people, for end-to-end tests;
 //! - [`provider`]: Graph providers pointed at the simulator, without an app;
-//! - [`graph`]: raw HTTP against the simulator, without an app.
+//! - [`graph`]: raw HTTP against the simulator, without an app;
+//! - [`ews`]: EWS providers against the simulator's Exchange on-premises organisations
+//!   (`tests/fixtures/fjordby-ews-scenario.toml`).
 
+pub mod ews;
 pub mod graph;
 pub mod ids;
 pub mod outage;

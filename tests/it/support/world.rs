@@ -13,6 +13,7 @@ use calbridge::services::credentials::GraphInput;
 use calbridge::services::provider_registry::ProviderRegistry;
 use calbridge::services::sync::{self, SyncContext, SyncReport};
 use calbridge::services::{self, Actor, AppState};
+use calbridge::simulator::scenario::{EwsAuthScheme, EwsSpec};
 use calbridge::simulator::{
     AppRole, EventSpec, MailboxSpec, NewMailbox, Simulator, SimulatorHandle, TenantSpec, TimeInput,
 };
@@ -119,6 +120,58 @@ impl World {
             .unwrap();
         let id = self.app.create_tenant(name, 50).await;
         Prospect { customer: Customer { id, directory, domain: domain.into() }, client, secret }
+    }
+
+    /// A company on Exchange on-premises: an organisation on the simulator's EWS endpoint
+    /// with a Monitor account (`client` is its user name, `secret` its password), and a
+    /// tenant in calbridge that is not connected yet.
+    pub async fn exchange_prospect(&self, name: &str, domain: &str) -> Prospect {
+        let directory = Uuid::new_v4().to_string();
+        let username = format!("{}\\monitor", name.to_uppercase());
+        let password = format!("{name}-Monitor-2030!");
+        self.sim
+            .add_tenant(&TenantSpec {
+                name: name.into(),
+                directory_id: directory.parse().unwrap(),
+                domains: vec![domain.into()],
+                client_id: Uuid::new_v4(),
+                client_secret: "not used".into(),
+                secret_expires: None,
+                role: AppRole::None,
+                mailboxes: Vec::new(),
+                ews: Some(EwsSpec {
+                    username: username.clone(),
+                    password: password.clone(),
+                    auth: vec![EwsAuthScheme::Ntlm, EwsAuthScheme::Basic],
+                }),
+            })
+            .unwrap();
+        let id = self.app.create_tenant(name, 50).await;
+        let customer = Customer { id, directory, domain: domain.into() };
+        Prospect { customer, client: username, secret: password }
+    }
+
+    /// An Exchange on-premises customer, connected (full detail) through the service layer.
+    pub async fn exchange_customer(&self, name: &str, domain: &str, detail: &str) -> Customer {
+        let prospect = self.exchange_prospect(name, domain).await;
+        let typed = calbridge::services::ews_connection::EwsTyped {
+            url: self.sim.ews_url(),
+            username: prospect.client.clone(),
+            auth: "auto".into(),
+            detail: detail.into(),
+            ca_pem: self.sim.ca_pem().to_owned(),
+            test_mailbox: String::new(),
+        };
+        calbridge::services::ews_connection::set_ews(
+            &self.state,
+            &Actor::command_line(),
+            tenant_scope(prospect.customer.id),
+            &typed,
+            SecretString::from(prospect.secret),
+        )
+        .await
+        .unwrap();
+        prospect.customer
     }
 
     /// Stores another client secret for the customer, as an admin mistyping it would.
