@@ -233,7 +233,8 @@ async fn seed_onprem(state: &AppState, simulator: &SimulatorHandle) -> anyhow::R
     };
     let tenant = services::tenants::create(state, &actor, &input).await?;
     let scope = services::tenants::operator_scope(state, tenant).await?;
-    let invite = services::invites::create(state, &actor, scope, ONPREM_ADMIN, "tenant_admin").await?;
+    let invite =
+        services::invites::create(state, &actor, scope, ONPREM_ADMIN, "tenant_admin").await?;
     let acceptance = services::invites::Acceptance {
         display_name: None,
         password: SecretString::from(PASSWORD),

@@ -234,8 +234,11 @@ async fn a_municipality_connects_exchange_on_premises_in_the_browser() {
     let world = World::new_with(|c| c.ews_allow_private = true).await;
     let fjordby = world.exchange_prospect("Fjordby", "fjordby.dk").await;
     let now = now();
-    let meeting =
-        meeting("Byrådsmøde", now - chrono::Duration::minutes(5), now + chrono::Duration::minutes(50));
+    let meeting = meeting(
+        "Byrådsmøde",
+        now - chrono::Duration::minutes(5),
+        now + chrono::Duration::minutes(50),
+    );
     let karen = world.mailbox(&fjordby.customer, "karen", vec![meeting], false);
     let scheduler = world.scheduler(options("browser-ews")).await.unwrap();
     let scope = crate::support::tenant_scope(fjordby.customer.id);

@@ -123,8 +123,9 @@ pub struct Transport {
     url: String,
     account: Account,
     choice: EwsAuth,
-    /// What the server was found to accept (discovered once, kept).
-    scheme: Mutex<Option<Scheme>>,
+    /// What the server was found to accept: discovered once, by one request however many
+    /// start at the same moment.
+    scheme: tokio::sync::OnceCell<Scheme>,
     idle: Mutex<Vec<Connection>>,
     permits: Semaphore,
     recipe: Recipe,
@@ -245,7 +246,7 @@ impl Transport {
             url,
             account,
             choice,
-            scheme: Mutex::new(None),
+            scheme: tokio::sync::OnceCell::new(),
             idle: Mutex::new(vec![first]),
             permits: Semaphore::new(max_in_flight.max(1)),
             recipe,
@@ -256,7 +257,7 @@ impl Transport {
 
     /// The scheme in use, once known.
     pub fn scheme(&self) -> Option<Scheme> {
-        *self.scheme.lock().unwrap_or_else(|e| e.into_inner())
+        self.scheme.get().copied()
     }
 
     fn take(&self) -> Result<Connection, ProviderError> {
@@ -350,31 +351,39 @@ impl Transport {
         connection: &Connection,
         counters: &CallCounters,
     ) -> Result<Scheme, ProviderError> {
-        if let Some(scheme) = self.scheme() {
-            return Ok(scheme);
-        }
-        let scheme = match self.choice {
-            EwsAuth::Basic => Scheme::Basic,
-            EwsAuth::Ntlm => Scheme::Ntlm,
-            EwsAuth::Auto => {
-                let probe = self.send(connection, "", None, counters).await?;
-                let offers = probe.offers();
-                let has = |name: &str| offers.iter().any(|o| o == name);
-                if has("ntlm") {
-                    Scheme::Ntlm
-                } else if has("negotiate") {
-                    Scheme::Negotiate
-                } else if has("basic") {
-                    Scheme::Basic
-                } else if probe.status == 404 {
-                    return Err(not_ews(404));
-                } else {
-                    return Err(unsupported(&offers));
+        let scheme = self
+            .scheme
+            .get_or_try_init(|| async {
+                match self.choice {
+                    EwsAuth::Basic => Ok(Scheme::Basic),
+                    EwsAuth::Ntlm => Ok(Scheme::Ntlm),
+                    EwsAuth::Auto => self.discover(connection, counters).await,
                 }
-            }
-        };
-        *self.scheme.lock().unwrap_or_else(|e| e.into_inner()) = Some(scheme);
-        Ok(scheme)
+            })
+            .await?;
+        Ok(*scheme)
+    }
+
+    /// Asks without credentials and reads the offered schemes off the 401.
+    async fn discover(
+        &self,
+        connection: &Connection,
+        counters: &CallCounters,
+    ) -> Result<Scheme, ProviderError> {
+        let probe = self.send(connection, "", None, counters).await?;
+        let offers = probe.offers();
+        let has = |name: &str| offers.iter().any(|o| o == name);
+        if has("ntlm") {
+            Ok(Scheme::Ntlm)
+        } else if has("negotiate") {
+            Ok(Scheme::Negotiate)
+        } else if has("basic") {
+            Ok(Scheme::Basic)
+        } else if probe.status == 404 {
+            Err(not_ews(404))
+        } else {
+            Err(unsupported(&offers))
+        }
     }
 
     async fn exchange(

@@ -81,7 +81,11 @@ pub fn authenticate(sim: &Sim, call: &AuthCall<'_>) -> Auth {
         return basic(sim, call, token);
     }
     if scheme.eq_ignore_ascii_case("ntlm") || scheme.eq_ignore_ascii_case("negotiate") {
-        return ntlm_step(sim, call, token);
+        // A server with Windows authentication off never answers an NTLM negotiation.
+        if !offered(sim, None).contains(&EwsAuthScheme::Ntlm) {
+            return refuse(sim, call, None);
+        }
+        return ntlm_step(sim, call, scheme, token);
     }
     if header.is_empty()
         && let Some(id) = call.connection
@@ -111,7 +115,9 @@ fn basic(sim: &Sim, call: &AuthCall<'_>, token: &str) -> Auth {
     Auth::Organisation(organisation)
 }
 
-fn ntlm_step(sim: &Sim, call: &AuthCall<'_>, token: &str) -> Auth {
+/// `name` is the scheme the client used (`NTLM` or `Negotiate`); the challenge comes back
+/// under the same name, as IIS does.
+fn ntlm_step(sim: &Sim, call: &AuthCall<'_>, name: &str, token: &str) -> Auth {
     match ntlm::decode(token) {
         Some(ntlm::Token::Negotiate) => {
             let (Some(id), Some((challenge, type2))) =
@@ -121,7 +127,8 @@ fn ntlm_step(sim: &Sim, call: &AuthCall<'_>, token: &str) -> Auth {
             };
             sim.ews_connections.set_challenge(id, challenge);
             sim.counters.record_ews_unauthorized(true);
-            Auth::Refused(reply::unauthorized(vec![format!("NTLM {type2}")]))
+            let name = if name.eq_ignore_ascii_case("negotiate") { "Negotiate" } else { "NTLM" };
+            Auth::Refused(reply::unauthorized(vec![format!("{name} {type2}")]))
         }
         Some(ntlm::Token::Authenticate(message)) => {
             // The challenge must have been sent on this very connection.

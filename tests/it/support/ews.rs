@@ -21,8 +21,18 @@ pub fn scenario() -> Scenario {
     Scenario::from_toml_file(&path).expect("EWS scenario parses")
 }
 
+/// Fjordby's server: NTLM and Basic.
 pub async fn start() -> SimulatorHandle {
-    Simulator::start(scenario(), "127.0.0.1:0").await.expect("simulator starts")
+    let mut scenario = scenario();
+    scenario.tenants.retain(|t| t.name == "Fjordby Kommune");
+    Simulator::start(scenario, "127.0.0.1:0").await.expect("simulator starts")
+}
+
+/// Havnens Revision's server, which offers Basic only.
+pub async fn start_basic_only() -> SimulatorHandle {
+    let mut scenario = scenario();
+    scenario.tenants.retain(|t| t.name == "Havnens Revision");
+    Simulator::start(scenario, "127.0.0.1:0").await.expect("simulator starts")
 }
 
 /// Production limits with short waits, so retry tests take milliseconds.
