@@ -370,3 +370,38 @@ async fn history_count(world: &World) -> usize {
         .unwrap()
         .len()
 }
+
+#[tokio::test]
+async fn key_rotation_moves_the_exchange_password_and_the_connection_keeps_working() {
+    use calbridge::secrets::{Keyring, MasterKey, SecretField};
+    use secrecy::ExposeSecret;
+    let world = world().await;
+    let onprem = world.exchange_customer("Roter", "roter.dk", "free_busy").await;
+    world.person(&onprem, "rita", vec![]).await;
+    let new_key = MasterKey::generate();
+    let new_b64 = new_key.to_base64().expose_secret().to_owned();
+    let run = crate::cli::calbridge_with(
+        &world.app,
+        &["keys", "rotate"],
+        None,
+        &[
+            ("CALBRIDGE_MASTER_KEY", &new_b64),
+            ("CALBRIDGE_MASTER_KEY_PREVIOUS", &world.app.master_key),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("1 secrets re-encrypted"), "{}", run.stdout);
+    use sea_orm::EntityTrait;
+    let row = calbridge::db::entities::provider_config::Entity::find_by_id(onprem.id)
+        .one(&world.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed = row.ews_password_ciphertext.unwrap();
+    let only_new = Keyring::new(new_key, vec![]);
+    let password = only_new.decrypt(&onprem.id, SecretField::EwsPassword, &sealed).unwrap();
+    assert_eq!(password.expose_secret(), "Roter-Monitor-2030!");
+    // Bound to its tenant: the same ciphertext is refused for another.
+    assert!(only_new.decrypt(&uuid::Uuid::new_v4(), SecretField::EwsPassword, &sealed).is_err());
+}

@@ -285,3 +285,23 @@ async fn a_hundred_mailboxes_per_free_busy_request() {
     assert!(answers.iter().all(|a| reason(a) == FailureReason::MailboxNotFound));
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn unknown_hosts_and_closed_ports_are_named() {
+    let sim = start().await;
+    let mut unknown = settings(&sim, &FJORDBY, DetailLevel::FreeBusy);
+    unknown.url = "https://exchange.no-such-host.invalid/EWS/Exchange.asmx".into();
+    let error = EwsProvider::new(unknown).unwrap().sign_in().await.unwrap_err();
+    assert_eq!(error.reason(), FailureReason::HostNotFound, "{error}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut refused = settings(&sim, &FJORDBY, DetailLevel::FreeBusy);
+    refused.url = format!("https://127.0.0.1:{closed}/EWS/Exchange.asmx");
+    let error = EwsProvider::new(refused).unwrap().sign_in().await.unwrap_err();
+    assert_eq!(error.reason(), FailureReason::ConnectFailed, "{error}");
+    // An address that answers, but not as EWS.
+    let mut wrong_path = settings(&sim, &FJORDBY, DetailLevel::FreeBusy);
+    wrong_path.url = sim.ews_url().replace("/EWS/Exchange.asmx", "/owa/");
+    let error = EwsProvider::new(wrong_path).unwrap().sign_in().await.unwrap_err();
+    assert_eq!(error.reason(), FailureReason::NotEws, "{error}");
+    sim.stop().await;
+}
