@@ -131,9 +131,11 @@ fn failed_item(error: &ProviderError) -> Item {
     }
 }
 
-fn mark_up_to(failed: Item, reason: FailureReason, detail: String) -> Vec<Line> {
-    let at = Item::ALL.iter().position(|i| *i == failed).unwrap_or(0);
-    Item::ALL
+/// The checklist `items` with everything before `failed` passed and everything after it
+/// not checked.
+fn mark_up_to(items: &[Item], failed: Item, reason: FailureReason, detail: String) -> Vec<Line> {
+    let at = items.iter().position(|i| *i == failed).unwrap_or(0);
+    items
         .iter()
         .enumerate()
         .map(|(index, item)| Line {
@@ -157,7 +159,8 @@ pub async fn run(
     let grant = match provider.sign_in().await {
         Ok(grant) => grant,
         Err(error) => {
-            let lines = mark_up_to(failed_item(&error), error.reason(), error.to_string());
+            let lines =
+                mark_up_to(&Item::ALL, failed_item(&error), error.reason(), error.to_string());
             return Report { detail, lines, permissions: None, mailbox, read: None, method: None };
         }
     };
@@ -209,22 +212,8 @@ pub async fn run_ews(
         DetailLevel::Full => &Item::EWS,
         DetailLevel::FreeBusy => &Item::EWS[..3],
     };
-    let mark = |failed: Item, error: &ProviderError| -> Vec<Line> {
-        let at = items.iter().position(|i| *i == failed).unwrap_or(0);
-        items
-            .iter()
-            .enumerate()
-            .map(|(index, item)| Line {
-                item: *item,
-                outcome: match index.cmp(&at) {
-                    std::cmp::Ordering::Less => Outcome::Passed,
-                    std::cmp::Ordering::Equal => {
-                        Outcome::Failed { reason: error.reason(), detail: error.to_string() }
-                    }
-                    std::cmp::Ordering::Greater => Outcome::NotChecked,
-                },
-            })
-            .collect()
+    let mark = |failed: Item, error: &ProviderError| {
+        mark_up_to(items, failed, error.reason(), error.to_string())
     };
     let report = |lines, read| Report {
         detail,

@@ -109,6 +109,19 @@ async fn page_text(client: &Client) -> String {
     client.source().await.unwrap()
 }
 
+/// An administrator's invitation to the tenant, as the operator sends it.
+async fn invitation(
+    world: &World,
+    tenant: uuid::Uuid,
+    email: &str,
+) -> calbridge::services::invites::CreatedInvite {
+    let scope = crate::support::tenant_scope(tenant);
+    let actor = calbridge::services::Actor::command_line();
+    calbridge::services::invites::create(&world.app.state, &actor, scope, email, "tenant_admin")
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_customer_connects_microsoft_365_in_the_browser_and_sees_the_board() {
     let Some(driver) = chromedriver().await else {
@@ -132,17 +145,7 @@ async fn a_new_customer_connects_microsoft_365_in_the_browser_and_sees_the_board
     );
     let anna = world.mailbox(&hansen.customer, "anna", vec![meeting], false);
     let scheduler = world.scheduler(options("browser")).await.unwrap();
-    let scope = crate::support::tenant_scope(hansen.customer.id);
-    let actor = calbridge::services::Actor::command_line();
-    let invite = calbridge::services::invites::create(
-        &world.app.state,
-        &actor,
-        scope,
-        "it@hansen.dk",
-        "tenant_admin",
-    )
-    .await
-    .unwrap();
+    let invite = invitation(&world, hansen.customer.id, "it@hansen.dk").await;
     let base = format!("http://{}", world.app.addr);
     let profile = tempfile::tempdir().unwrap();
     let client = browser(&driver, profile.path()).await;
@@ -241,17 +244,7 @@ async fn a_municipality_connects_exchange_on_premises_in_the_browser() {
     );
     let karen = world.mailbox(&fjordby.customer, "karen", vec![meeting], false);
     let scheduler = world.scheduler(options("browser-ews")).await.unwrap();
-    let scope = crate::support::tenant_scope(fjordby.customer.id);
-    let actor = calbridge::services::Actor::command_line();
-    let invite = calbridge::services::invites::create(
-        &world.app.state,
-        &actor,
-        scope,
-        "it@fjordby.dk",
-        "tenant_admin",
-    )
-    .await
-    .unwrap();
+    let invite = invitation(&world, fjordby.customer.id, "it@fjordby.dk").await;
     let base = format!("http://{}", world.app.addr);
     let profile = tempfile::tempdir().unwrap();
     let client = browser(&driver, profile.path()).await;

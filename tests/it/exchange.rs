@@ -5,23 +5,9 @@ use std::time::{Duration, Instant};
 
 use calbridge::simulator::{FaultEndpoint, FaultKind, FaultSpec};
 
-use crate::support::world::{Customer, Prospect, World, meeting, now, options};
-use crate::support::{Browser, PASSWORD, Page};
-
-async fn admin_of(world: &World, prospect: &Prospect) -> Browser {
-    let email = format!("it@{}", prospect.customer.domain);
-    world.app.create_member(prospect.customer.id, &email, "tenant_admin").await;
-    let admin = world.app.browser();
-    assert_eq!(admin.login(&email, PASSWORD).await.status, 303);
-    admin
-}
-
-fn check_line<'a>(page: &'a Page, label: &str) -> &'a str {
-    let start = page.body.find(label).unwrap_or_else(|| panic!("no line {label}: {}", page.body));
-    let line_start = page.body[..start].rfind("<li").unwrap();
-    let end = start + page.body[start..].find("</li>").unwrap();
-    &page.body[line_start..end]
-}
+use crate::support::world::{
+    Customer, Prospect, World, admin_of, check_line, meeting, now, options,
+};
 
 const PRIVATE_SUBJECT: &str = "Psykologsamtale";
 const PRIVATE_LOCATION: &str = "Klinikken";

@@ -3,17 +3,8 @@
 
 use calbridge::simulator::AppRole;
 
-use crate::support::world::{Prospect, World, meeting, now};
-use crate::support::{Browser, PASSWORD, Page};
-
-/// An admin of the prospect's tenant, signed in.
-async fn admin_of(world: &World, prospect: &Prospect) -> Browser {
-    let email = format!("it@{}", prospect.customer.domain);
-    world.app.create_member(prospect.customer.id, &email, "tenant_admin").await;
-    let admin = world.app.browser();
-    assert_eq!(admin.login(&email, PASSWORD).await.status, 303);
-    admin
-}
+use crate::support::world::{Prospect, World, admin_of, check_line, meeting, now};
+use crate::support::{Browser, PASSWORD};
 
 fn credentials<'a>(p: &'a Prospect, secret: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -44,13 +35,6 @@ async fn stored_connection(world: &World, prospect: &Prospect) -> Option<String>
         .await
         .unwrap()
         .and_then(|row| row.client_secret_ciphertext)
-}
-
-fn check_line<'a>(page: &'a Page, label: &str) -> &'a str {
-    let start = page.body.find(label).unwrap_or_else(|| panic!("no line {label}: {}", page.body));
-    let line_start = page.body[..start].rfind("<li").unwrap();
-    let end = start + page.body[start..].find("</li>").unwrap();
-    &page.body[line_start..end]
 }
 
 #[tokio::test]

@@ -352,3 +352,20 @@ pub fn options(instance: &str) -> SchedulerOptions {
         ..SchedulerOptions::default()
     }
 }
+
+/// An admin of the prospect's tenant, signed in.
+pub async fn admin_of(world: &World, prospect: &Prospect) -> super::Browser {
+    let email = format!("it@{}", prospect.customer.domain);
+    world.app.create_member(prospect.customer.id, &email, "tenant_admin").await;
+    let admin = world.app.browser();
+    assert_eq!(admin.login(&email, super::PASSWORD).await.status, 303);
+    admin
+}
+
+/// The checklist line that starts with `label`.
+pub fn check_line<'a>(page: &'a super::Page, label: &str) -> &'a str {
+    let start = page.body.find(label).unwrap_or_else(|| panic!("no line {label}: {}", page.body));
+    let line_start = page.body[..start].rfind("<li").unwrap();
+    let end = start + page.body[start..].find("</li>").unwrap();
+    &page.body[line_start..end]
+}
