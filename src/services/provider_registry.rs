@@ -27,7 +27,9 @@ use crate::secrets::{Keyring, SecretField};
 pub enum ConnectionProblem {
     #[error("no calendar connection is set up")]
     NotConfigured,
-    #[error("the stored client secret cannot be decrypted ({0}); enter it again")]
+    #[error(
+        "the stored secret (client secret or Exchange password) cannot be decrypted ({0}); enter it again"
+    )]
     Unreadable(String),
     #[error("the calendar connection is not usable: {0}")]
     Invalid(String),
