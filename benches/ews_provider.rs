@@ -356,7 +356,7 @@ fn report(label: &str, run: &Run, detail: DetailLevel, bound: &Bound) -> String 
     let operations = (operations_per_tenant(detail, pages) * TENANTS) as u32;
     let sign_in = run.stats.http_requests.saturating_sub(operations);
     format!(
-        "| {label} | {:.3} s | {} ({} SOAP + {} sign-in) | {:.1} | {} | {} | {} | {:.3} s ({} rounds) | {:.2}× | {:.2} s | {:.2} s |",
+        "| {label} | {:.3} s | {} ({} SOAP + {} sign-in) | {:.1} | {} | {} | {} | {:.3} s ({} round{}) | {:.2}× | {:.2} s | {:.2} s |",
         run.wall.as_secs_f64(),
         run.stats.http_requests,
         operations.min(run.stats.http_requests),
@@ -367,6 +367,7 @@ fn report(label: &str, run: &Run, detail: DetailLevel, bound: &Bound) -> String 
         run.failed_mailboxes + run.failed_tenants * MAILBOXES_PER_TENANT,
         bound.seconds,
         bound.rounds,
+        if bound.rounds == 1 { "" } else { "s" },
         run.wall.as_secs_f64() / bound.seconds,
         run.cpu,
         run.simulator_cpu,
