@@ -62,7 +62,8 @@ pub enum Command {
     /// Manage a tenant's API tokens (read-only access to its presence for phone systems).
     #[command(subcommand, name = "api-token")]
     ApiToken(ApiTokenCommand),
-    /// Run the Microsoft 365 simulator alone (token endpoint and Graph calendar endpoints).
+    /// Run the Microsoft 365 simulator alone (token endpoint, Graph calendar endpoints, and EWS
+    /// over HTTPS for on-premises organisations; prints the EWS URL and the CA file).
     #[command(name = "simulate-m365")]
     SimulateM365 {
         #[arg(long, default_value = "127.0.0.1:9365")]
