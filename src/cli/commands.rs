@@ -111,7 +111,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Demo { bind } => {
             let demo = crate::demo::start(bind).await?;
             println!("{}", crate::demo::banner(&demo));
-            Ok(demo.run_until_ctrl_c().await?)
+            Ok(demo.serve_until_stopped().await?)
         }
         Command::Sync { tenant, once: _ } => sync_once(&tenant).await,
         Command::Presence { tenant, json } => presence(&tenant, json).await,

@@ -269,6 +269,24 @@ async fn seed_onprem(state: &AppState, simulator: &SimulatorHandle) -> anyhow::R
     Ok(())
 }
 
+/// Waits for ctrl-c, or for SIGTERM where there is such a thing.
+async fn stopped() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.context("waiting for ctrl-c")?,
+            _ = terminate.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.context("waiting for ctrl-c")
+    }
+}
+
 /// What the demo prints once it is up.
 pub fn banner(demo: &Demo) -> String {
     let url = format!("http://{}", demo.portal.addr());
@@ -299,11 +317,12 @@ pub fn banner(demo: &Demo) -> String {
 }
 
 impl Demo {
-    /// Serves until ctrl-c, then shuts down in order.
-    pub async fn run_until_ctrl_c(self) -> anyhow::Result<()> {
+    /// Serves until ctrl-c or SIGTERM (what `timeout`, systemd and container runtimes send),
+    /// then shuts down in order; dropping the demo afterwards deletes its folder.
+    pub async fn serve_until_stopped(self) -> anyhow::Result<()> {
         let handle = self.portal.handle();
         let server = tokio::spawn(self.portal.run_until_stopped());
-        tokio::signal::ctrl_c().await.context("waiting for ctrl-c")?;
+        stopped().await?;
         self.scheduler.shutdown().await;
         handle.stop(true).await;
         let _ = server.await;

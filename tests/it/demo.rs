@@ -151,3 +151,38 @@ async fn the_demo_serves_a_seeded_tenant_and_prints_working_logins() {
     assert!(status.success(), "{status}");
     assert!(!std::path::Path::new(&folder).exists(), "{folder} removed");
 }
+
+/// `timeout`, systemd and container runtimes stop a program with SIGTERM, not ctrl-c: the
+/// demo stops as cleanly, and leaves no database behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_demo_and_removes_its_folder() {
+    let workdir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_calbridge"))
+        .args(["demo", "--bind", "127.0.0.1:0"])
+        .current_dir(workdir.path())
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let folder = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let line = lines.next_line().await.unwrap().expect("demo printed its banner");
+            if let Some(rest) = line.split("The database lives in ").nth(1) {
+                return rest.split(" and is deleted").next().unwrap().to_owned();
+            }
+        }
+    })
+    .await
+    .expect("demo started within a minute");
+    assert!(std::path::Path::new(&folder).exists());
+    let pid = child.id().unwrap().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+    let status =
+        tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(!std::path::Path::new(&folder).exists(), "{folder} removed");
+}
