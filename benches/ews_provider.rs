@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,8 +25,10 @@ use calbridge::domain::provider::{DetailLevel, EwsAuth};
 use calbridge::providers::ews::{EwsProvider, EwsSettings, EwsTunables};
 use calbridge::providers::{CalendarProvider, CallStats, TimeWindow};
 use chrono::{DateTime, TimeZone, Utc};
-use nix::sys::resource::{UsageWho, getrusage};
 use secrecy::SecretString;
+
+#[path = "support/provider_load.rs"]
+mod provider_load;
 
 const TENANTS: usize = 50;
 const MAILBOXES_PER_TENANT: usize = 200;
@@ -62,21 +64,11 @@ fn window_start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 3, 18, 5, 0, 0).unwrap()
 }
 
-/// A small deterministic generator, so every run reads the same calendars.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
 /// Working days with 2–6 meetings each between 07:00 and 17:00 UTC, a daily stand-up for a
 /// third of the people, some private, tentative and out-of-office items, an occasional
 /// cancellation, and meetings the day before and after the window.
 fn scenario(tls_port: u16) -> String {
-    let mut rng = Lcg(42);
+    let mut rng = provider_load::Lcg(42);
     let mut toml = format!("[simulator]\nlatency_ms = {LATENCY_MS}\news_tls_port = {tls_port}\n\n");
     for t in 0..TENANTS {
         writeln!(
@@ -89,33 +81,7 @@ fn scenario(tls_port: u16) -> String {
         )
         .unwrap();
         for n in 0..MAILBOXES_PER_TENANT {
-            let mut events = Vec::new();
-            for day in -1..=2i64 {
-                let midnight = window_start().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc()
-                    + chrono::Duration::days(day);
-                for _ in 0..2 + rng.below(5) {
-                    let start =
-                        midnight + chrono::Duration::minutes(7 * 60 + 15 * rng.below(40) as i64);
-                    let minutes = [15, 30, 30, 45, 60, 60, 90, 120][rng.below(8) as usize];
-                    let show_as =
-                        ["busy", "busy", "busy", "tentative", "free", "oof", "workingElsewhere"]
-                            [rng.below(7) as usize];
-                    let sensitivity = if rng.below(10) == 0 { "private" } else { "normal" };
-                    let cancelled = rng.below(25) == 0;
-                    events.push(format!(
-                        "{{ subject = \"Meeting {n}-{day}\", location = \"Room {}\", start = \"{}\", duration = \"{minutes}m\", show_as = \"{show_as}\", sensitivity = \"{sensitivity}\", cancelled = {cancelled} }}",
-                        rng.below(30),
-                        start.to_rfc3339()
-                    ));
-                }
-            }
-            if n % 3 == 0 {
-                let first = window_start() - chrono::Duration::days(7) + chrono::Duration::hours(4);
-                events.push(format!(
-                    "{{ subject = \"Stand-up\", start = \"{}\", duration = \"15m\", recurrence = {{ pattern = \"daily\", count = 30 }} }}",
-                    first.to_rfc3339()
-                ));
-            }
+            let events = provider_load::mailbox_events(&mut rng, n, window_start());
             writeln!(
                 toml,
                 "[[tenants.mailboxes]]\nupn = \"{}\"\nevents = [{}]\n",
@@ -126,10 +92,6 @@ fn scenario(tls_port: u16) -> String {
         }
     }
     toml
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 struct SimulatorProcess {
@@ -143,10 +105,10 @@ struct SimulatorProcess {
 
 impl SimulatorProcess {
     fn start() -> SimulatorProcess {
-        let tls_port = free_port();
+        let tls_port = provider_load::free_port();
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(scenario(tls_port).as_bytes()).unwrap();
-        let port = free_port();
+        let port = provider_load::free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_calbridge"))
             .args(["simulate-m365", "--bind", &format!("127.0.0.1:{port}"), "--scenario"])
             .arg(file.path())
@@ -183,11 +145,11 @@ impl SimulatorProcess {
 
     /// User plus system CPU seconds the simulator has used, from /proc.
     fn cpu_seconds(&self) -> f64 {
-        proc_cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
+        provider_load::proc_cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
     }
 
     fn peak_rss_mib(&self) -> f64 {
-        peak_rss_mib(&format!("/proc/{}/status", self.child.id()))
+        provider_load::peak_rss_mib(&format!("/proc/{}/status", self.child.id()))
     }
 }
 
@@ -196,33 +158,6 @@ impl Drop for SimulatorProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// utime + stime of /proc/<pid>/stat, in seconds (USER_HZ is 100 on Linux).
-fn proc_cpu_seconds(path: &str) -> f64 {
-    let stat = std::fs::read_to_string(path).unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |index: usize| fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // After the name: state is field 0, utime field 11, stime field 12.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn own_cpu_seconds() -> f64 {
-    let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
-    let seconds = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1e6;
-    seconds(usage.user_time()) + seconds(usage.system_time())
-}
-
-/// VmHWM of a /proc/<pid>/status file, in MiB.
-fn peak_rss_mib(path: &str) -> f64 {
-    let status = std::fs::read_to_string(path).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(0.0)
 }
 
 /// Starts a new peak-RSS measurement for this process (Linux: "5" resets VmHWM to VmRSS).
@@ -252,7 +187,7 @@ struct Run {
 }
 
 async fn sync_all(tenants: &[Tenant], window: TimeWindow, sim: &SimulatorProcess) -> Run {
-    let cpu = own_cpu_seconds();
+    let cpu = provider_load::own_cpu_seconds();
     let simulator_cpu = sim.cpu_seconds();
     let started = Instant::now();
     let tasks: Vec<_> = tenants
@@ -308,7 +243,7 @@ async fn sync_all(tenants: &[Tenant], window: TimeWindow, sim: &SimulatorProcess
         }
     }
     run.wall = started.elapsed();
-    run.cpu = own_cpu_seconds() - cpu;
+    run.cpu = provider_load::own_cpu_seconds() - cpu;
     run.simulator_cpu = sim.cpu_seconds() - simulator_cpu;
     run
 }
@@ -459,7 +394,7 @@ fn main() {
                 warm.iter().map(|r| r.stats.http_requests).min().unwrap_or(0),
                 warm.iter().map(|r| r.stats.http_requests).max().unwrap_or(0),
             );
-            let peak = peak_rss_mib("/proc/self/status");
+            let peak = provider_load::peak_rss_mib("/proc/self/status");
             peaks.push(if measured {
                 format!("{name}: {peak:.1} MiB")
             } else {

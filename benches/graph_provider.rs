@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,8 +21,10 @@ use calbridge::domain::Email;
 use calbridge::providers::graph::{DetailLevel, GraphProvider, GraphSettings, Tunables};
 use calbridge::providers::{CalendarProvider, CallStats, TimeWindow};
 use chrono::{DateTime, TimeZone, Utc};
-use nix::sys::resource::{UsageWho, getrusage};
 use secrecy::SecretString;
+
+#[path = "support/provider_load.rs"]
+mod provider_load;
 
 const TENANTS: usize = 50;
 const MAILBOXES_PER_TENANT: usize = 200;
@@ -52,22 +54,12 @@ fn window_start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 3, 18, 5, 0, 0).unwrap()
 }
 
-/// A small deterministic generator, so every run reads the same calendars.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
 /// Working days with 2–6 meetings each between 07:00 and 17:00 UTC, a daily stand-up for a
 /// third of the people, some private, tentative and out-of-office items, an occasional
 /// cancellation, and meetings the day before and after the window. `empty` leaves every
 /// calendar empty, to see the provider's overhead when the simulator has little to do.
 fn scenario(empty: bool) -> String {
-    let mut rng = Lcg(42);
+    let mut rng = provider_load::Lcg(42);
     let mut toml = format!("[simulator]\nlatency_ms = {LATENCY_MS}\nbatch_seed = 7\n\n");
     for t in 0..TENANTS {
         writeln!(
@@ -79,37 +71,11 @@ fn scenario(empty: bool) -> String {
         )
         .unwrap();
         for n in 0..MAILBOXES_PER_TENANT {
-            let mut events = Vec::new();
             if empty {
                 writeln!(toml, "[[tenants.mailboxes]]\nupn = \"{}\"\n", mailbox(t, n)).unwrap();
                 continue;
             }
-            for day in -1..=2i64 {
-                let midnight = window_start().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc()
-                    + chrono::Duration::days(day);
-                for _ in 0..2 + rng.below(5) {
-                    let start =
-                        midnight + chrono::Duration::minutes(7 * 60 + 15 * rng.below(40) as i64);
-                    let minutes = [15, 30, 30, 45, 60, 60, 90, 120][rng.below(8) as usize];
-                    let show_as =
-                        ["busy", "busy", "busy", "tentative", "free", "oof", "workingElsewhere"]
-                            [rng.below(7) as usize];
-                    let sensitivity = if rng.below(10) == 0 { "private" } else { "normal" };
-                    let cancelled = rng.below(25) == 0;
-                    events.push(format!(
-                        "{{ subject = \"Meeting {n}-{day}\", location = \"Room {}\", start = \"{}\", duration = \"{minutes}m\", show_as = \"{show_as}\", sensitivity = \"{sensitivity}\", cancelled = {cancelled} }}",
-                        rng.below(30),
-                        start.to_rfc3339()
-                    ));
-                }
-            }
-            if n % 3 == 0 {
-                let first = window_start() - chrono::Duration::days(7) + chrono::Duration::hours(4);
-                events.push(format!(
-                    "{{ subject = \"Stand-up\", start = \"{}\", duration = \"15m\", recurrence = {{ pattern = \"daily\", count = 30 }} }}",
-                    first.to_rfc3339()
-                ));
-            }
+            let events = provider_load::mailbox_events(&mut rng, n, window_start());
             writeln!(
                 toml,
                 "[[tenants.mailboxes]]\nupn = \"{}\"\nevents = [{}]\n",
@@ -122,10 +88,6 @@ fn scenario(empty: bool) -> String {
     toml
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 struct SimulatorProcess {
     child: Child,
     base_url: String,
@@ -136,7 +98,7 @@ impl SimulatorProcess {
     fn start(empty: bool) -> SimulatorProcess {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(scenario(empty).as_bytes()).unwrap();
-        let port = free_port();
+        let port = provider_load::free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_calbridge"))
             .args(["simulate-m365", "--bind", &format!("127.0.0.1:{port}"), "--scenario"])
             .arg(file.path())
@@ -154,7 +116,7 @@ impl SimulatorProcess {
 
     /// User plus system CPU seconds the simulator has used, from /proc.
     fn cpu_seconds(&self) -> f64 {
-        proc_cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
+        provider_load::proc_cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
     }
 }
 
@@ -163,32 +125,6 @@ impl Drop for SimulatorProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// utime + stime of /proc/<pid>/stat, in seconds (USER_HZ is 100 on Linux).
-fn proc_cpu_seconds(path: &str) -> f64 {
-    let stat = std::fs::read_to_string(path).unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |index: usize| fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // After the name: state is field 0, utime field 11, stime field 12.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn own_cpu_seconds() -> f64 {
-    let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
-    let seconds = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1e6;
-    seconds(usage.user_time()) + seconds(usage.system_time())
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(0.0)
 }
 
 struct Tenant {
@@ -208,7 +144,7 @@ struct Run {
 }
 
 async fn sync_all(tenants: &[Tenant], window: TimeWindow, sim: &SimulatorProcess) -> Run {
-    let cpu = own_cpu_seconds();
+    let cpu = provider_load::own_cpu_seconds();
     let simulator_cpu = sim.cpu_seconds();
     let started = Instant::now();
     let tasks: Vec<_> = tenants
@@ -251,7 +187,7 @@ async fn sync_all(tenants: &[Tenant], window: TimeWindow, sim: &SimulatorProcess
         }
     }
     run.wall = started.elapsed();
-    run.cpu = own_cpu_seconds() - cpu;
+    run.cpu = provider_load::own_cpu_seconds() - cpu;
     run.simulator_cpu = sim.cpu_seconds() - simulator_cpu;
     run
 }
@@ -350,6 +286,6 @@ fn main() {
     }
     println!(
         "\npeak RSS of the benchmark process (providers and results, not the simulator): {:.1} MiB",
-        peak_rss_mib()
+        provider_load::peak_rss_mib("/proc/self/status")
     );
 }
