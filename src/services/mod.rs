@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod directory;
 mod error;
 pub mod events;
+pub mod group_sync;
 pub mod ews_connection;
 pub mod exchange_script;
 pub mod health;

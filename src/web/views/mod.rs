@@ -175,6 +175,8 @@ impl Page {
             "onboarding.finished" => t.action_onboarding_finished,
             "reauth.succeeded" => t.action_reauth_succeeded,
             "reauth.failed" => t.action_reauth_failed,
+            "group.set" => t.action_group_set,
+            "group.synced" => t.action_group_synced,
             other => return other.to_owned(),
         };
         known.to_owned()
