@@ -69,6 +69,8 @@ fn scenario() -> anyhow::Result<Scenario> {
                 secret_expires: None,
                 role: AppRole::CalendarsRead,
                 mailboxes: people::mailboxes(),
+                group_member_read: false,
+                groups: Vec::new(),
                 ews: None,
             },
             TenantSpec {
@@ -80,6 +82,8 @@ fn scenario() -> anyhow::Result<Scenario> {
                 secret_expires: None,
                 role: AppRole::CalendarsRead,
                 mailboxes: people::newcomer_mailboxes(),
+                group_member_read: false,
+                groups: Vec::new(),
                 ews: None,
             },
             TenantSpec {
@@ -91,6 +95,8 @@ fn scenario() -> anyhow::Result<Scenario> {
                 secret_expires: None,
                 role: AppRole::None,
                 mailboxes: people::onprem_mailboxes(),
+                group_member_read: false,
+                groups: Vec::new(),
                 ews: Some(EwsSpec {
                     username: ONPREM_MONITOR.into(),
                     password: ONPREM_MONITOR_PASSWORD.into(),

@@ -115,6 +115,8 @@ impl World {
                 secret_expires: None,
                 role,
                 mailboxes: Vec::new(),
+                group_member_read: false,
+                groups: Vec::new(),
                 ews: None,
             })
             .unwrap();
@@ -139,6 +141,8 @@ impl World {
                 secret_expires: None,
                 role: AppRole::None,
                 mailboxes: Vec::new(),
+                group_member_read: false,
+                groups: Vec::new(),
                 ews: Some(EwsSpec {
                     username: username.clone(),
                     password: password.clone(),
