@@ -331,3 +331,29 @@ pub async fn status(state: &AppState, scope: TenantScope) -> Result<Option<Group
         error_message: g.error_message,
     }))
 }
+
+/// Settings → Entra group: what is chosen and how it went.
+#[derive(Debug, Clone)]
+pub struct GroupSettings {
+    pub status: Option<GroupStatus>,
+    /// The connection is Microsoft 365 (or none yet): groups can be read.
+    pub microsoft_365: bool,
+}
+
+pub async fn settings(state: &AppState, scope: TenantScope) -> Result<GroupSettings> {
+    let connection = provider_configs::find(&state.db, scope).await?;
+    Ok(GroupSettings {
+        status: status(state, scope).await?,
+        microsoft_365: connection.is_none_or(|c| c.kind == ProviderKind::Graph),
+    })
+}
+
+/// Saves the group from the settings form; a refused input comes back with the page.
+pub async fn submit(
+    state: &AppState,
+    actor: &Actor,
+    scope: TenantScope,
+    input: &str,
+) -> Result<Option<Uuid>, super::FormError<GroupSettings>> {
+    super::error::or_refused(set(state, actor, scope, input).await, settings(state, scope)).await
+}

@@ -26,8 +26,7 @@ use super::ews::connections::Connections;
 use super::faults::FaultBook;
 use super::scenario::{
     AppRole, BatchOrder, EventPatch, EventSpec, EwsAccess, EwsAuthScheme, EwsSpec, GroupSpec,
-    MailboxSpec,
-    RecurrenceSpec, Scenario, SimulatorSettings, SpecError, TenantSpec, TimeInput,
+    MailboxSpec, RecurrenceSpec, Scenario, SimulatorSettings, SpecError, TenantSpec, TimeInput,
     WorkingHoursSpec, parse_clock, parse_duration, parse_show_as, parse_weekday, resolve_time,
 };
 use super::throttle::{Throttle, ThrottleSettings};

@@ -80,7 +80,10 @@ async fn read(
             match mail.filter(|m| m.len() <= MAX_FIELD).and_then(|m| Email::parse(m).ok()) {
                 Some(mail) if seen.insert(mail.key()) => result.members.push(GroupMember {
                     mail,
-                    display_name: object.display_name.map(|n| bounded(&n)).filter(|n| !n.is_empty()),
+                    display_name: object
+                        .display_name
+                        .map(|n| bounded(&n))
+                        .filter(|n| !n.is_empty()),
                 }),
                 Some(_) => {}
                 None => result.ignored += 1,

@@ -6,9 +6,9 @@
 
 mod call;
 mod exchange;
-mod groups;
 #[cfg(test)]
 mod fuzz;
+mod groups;
 mod items;
 mod progress;
 mod requests;

@@ -129,7 +129,9 @@ fn members(
             ctx,
             400,
             "Request_UnsupportedQuery",
-            &format!("Invalid page size specified: '{top}'. Must be between 1 and {MAX_PAGE} inclusive."),
+            &format!(
+                "Invalid page size specified: '{top}'. Must be between 1 and {MAX_PAGE} inclusive."
+            ),
         );
     }
     let skip = match query.get("$skiptoken").map(read_skiptoken) {
@@ -144,9 +146,8 @@ fn members(
             );
         }
     };
-    let select: Option<HashSet<String>> = query
-        .get("$select")
-        .map(|s| s.split(',').map(|f| f.trim().to_ascii_lowercase()).collect());
+    let select: Option<HashSet<String>> =
+        query.get("$select").map(|s| s.split(',').map(|f| f.trim().to_ascii_lowercase()).collect());
     let objects = flatten(sim, tenant, root);
     let end = skip.saturating_add(top).min(objects.len());
     let page: Vec<Value> = objects
@@ -259,7 +260,11 @@ fn next_link(request: &GroupRequest<'_>, query: &Query, skip: usize) -> String {
         .iter()
         .filter(|(k, _)| !k.eq_ignore_ascii_case("$skiptoken"))
         .map(|(k, v)| {
-            format!("{}={}", utf8_percent_encode(k, QUERY_VALUE), utf8_percent_encode(v, QUERY_VALUE))
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, QUERY_VALUE),
+                utf8_percent_encode(v, QUERY_VALUE)
+            )
         })
         .collect();
     parts.push(format!("$skiptoken={}", URL_SAFE_NO_PAD.encode(format!("members:{skip}"))));

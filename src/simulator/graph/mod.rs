@@ -57,7 +57,10 @@ impl Served {
 
 enum Route {
     /// A group (`members`: its transitive members), by the id as written.
-    Group { id: String, members: bool },
+    Group {
+        id: String,
+        members: bool,
+    },
     GetSchedule(String),
     CalendarView(String),
     WrongMethod(EndpointKind),
@@ -80,7 +83,8 @@ fn route(method: &str, path: &str) -> Route {
     if is(0, "me") {
         return Route::Me;
     }
-    if is(0, "groups") && (segments.len() == 2 || (segments.len() == 3 && is(2, "transitiveMembers")))
+    if is(0, "groups")
+        && (segments.len() == 2 || (segments.len() == 3 && is(2, "transitiveMembers")))
     {
         if !get {
             return Route::WrongMethod(EndpointKind::Groups);
@@ -169,7 +173,8 @@ pub fn serve(sim: &Arc<Sim>, call: &GraphCall<'_>) -> Served {
     let ctx = RequestCtx::new(call.client_request_id, sim.clock.now());
     let (kind, user) = match route(call.method, call.path) {
         Route::Group { id, members } => {
-            let request = groups::GroupRequest { id: &id, members, query: call.query, base: call.base };
+            let request =
+                groups::GroupRequest { id: &id, members, query: call.query, base: call.base };
             return groups::serve(sim, call.authorization, &request, &ctx);
         }
         Route::GetSchedule(user) => (EndpointKind::GetSchedule, user),

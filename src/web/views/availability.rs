@@ -336,7 +336,7 @@ pub struct GroupRow {
 }
 
 impl GroupRow {
-    fn new(t: &crate::i18n::Messages, g: crate::services::group_sync::GroupStatus) -> GroupRow {
+    pub fn new(t: &crate::i18n::Messages, g: crate::services::group_sync::GroupStatus) -> GroupRow {
         let listed = g.not_enabled.len() as i32;
         GroupRow {
             name: g.group_name.map_or(g.group_id.clone(), |n| format!("{n} ({})", g.group_id)),

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod availability;
+pub mod group;
 pub mod integrations;
 pub mod operator;
 pub mod setup;
