@@ -138,7 +138,10 @@ async fn leaving_the_group_switches_off_only_whom_the_group_switched_on() {
         all.iter().filter(|u| u.group_managed).map(|u| u.email.as_str()).collect();
     assert_eq!(managed, [anna.as_str(), bent.as_str()], "carl's sync was not the group's doing");
 
-    world.sim.put_group(&hansen.directory, &group(id, "Staff", &[anna.clone()], &[])).unwrap();
+    world
+        .sim
+        .put_group(&hansen.directory, &group(id, "Staff", std::slice::from_ref(&anna), &[]))
+        .unwrap();
     let read = world.sim.counters().total(EndpointKind::Groups);
     world.sync(&hansen).await;
     assert_eq!(world.sim.counters().total(EndpointKind::Groups), read, "read at most hourly");
