@@ -145,14 +145,14 @@ pub const NEWCOMERS: [(&str, &str); 3] =
 
 /// The newcomer's Entra groups: the clinic, with the hygienists as a nested group and the
 /// waiting-room screen (a device) as members, for sync enablement from a group.
-pub const NEWCOMER_GROUP_ID: &str = "7c3d9e2a-1b4f-4a6c-8d5e-0f9a8b7c6d5e";
-const NEWCOMER_NESTED_GROUP_ID: &str = "7c3d9e2a-1b4f-4a6c-8d5e-0f9a8b7c6d5f";
+pub const NEWCOMER_GROUP_ID: uuid::Uuid = uuid::uuid!("7c3d9e2a-1b4f-4a6c-8d5e-0f9a8b7c6d5e");
+const NEWCOMER_NESTED_GROUP_ID: uuid::Uuid = uuid::uuid!("7c3d9e2a-1b4f-4a6c-8d5e-0f9a8b7c6d5f");
 
 pub fn newcomer_groups() -> Vec<GroupSpec> {
-    let nested: uuid::Uuid = NEWCOMER_NESTED_GROUP_ID.parse().expect("a constant GUID");
+    let nested = NEWCOMER_NESTED_GROUP_ID;
     vec![
         GroupSpec {
-            id: NEWCOMER_GROUP_ID.parse().expect("a constant GUID"),
+            id: NEWCOMER_GROUP_ID,
             display_name: "Klinikken".into(),
             members: NEWCOMERS[..2].iter().map(|(_, m)| newcomer_address(m)).collect(),
             groups: vec![nested],
