@@ -216,6 +216,7 @@ async fn main() -> anyhow::Result<()> {
             extension: Set(None),
             department: Set(None),
             sync_enabled: Set(true),
+            group_managed: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         });

@@ -184,6 +184,7 @@ impl Fleet {
                 extension: Set(None),
                 department: Set(None),
                 sync_enabled: Set(true),
+                group_managed: Set(false),
                 created_at: Set(at),
                 updated_at: Set(at),
             });

@@ -119,6 +119,17 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             test_connection(&tenant, mailbox.as_deref()).await
         }
         Command::Tenant(TenantCommand::SetGraph(args)) => set_graph(args).await,
+        Command::Tenant(TenantCommand::SetGroup { tenant, group, none: _ }) => {
+            let state = state().await?;
+            let scope = tenant_scope(&state, &tenant).await?;
+            let input = group.unwrap_or_default();
+            let actor = Actor::command_line();
+            match services::group_sync::set(&state, &actor, scope, &input).await? {
+                Some(group) => println!("group {group} set; it is read at the next sync"),
+                None => println!("no group; users keep their sync"),
+            }
+            Ok(())
+        }
         Command::Tenant(TenantCommand::SetEws(args)) => set_ews(args).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys().await,
         Command::ApiToken(command) => super::api_tokens::run(command).await,

@@ -110,6 +110,19 @@ pub enum TenantCommand {
         #[arg(long)]
         mailbox: Option<String>,
     },
+    /// Choose the Microsoft Entra group whose members get calendar sync (needs the optional
+    /// Graph permission GroupMember.Read.All), or none. Read at the next sync, then hourly.
+    SetGroup {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// The group's object ID.
+        #[arg(long, required_unless_present = "none", conflicts_with = "none")]
+        group: Option<String>,
+        /// No group: users keep their sync, and the group no longer changes it.
+        #[arg(long)]
+        none: bool,
+    },
     /// List every tenant.
     List {
         /// Print JSON instead of a table.

@@ -32,6 +32,7 @@ pub async fn add(
         extension: Set(new.extension),
         department: Set(new.department),
         sync_enabled: Set(false),
+        group_managed: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -10,6 +10,7 @@ pub mod availability;
 pub mod directory;
 pub mod entities;
 pub mod events;
+pub mod group_syncs;
 pub mod instances;
 pub mod invites;
 pub mod leases;

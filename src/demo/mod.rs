@@ -69,6 +69,8 @@ fn scenario() -> anyhow::Result<Scenario> {
                 secret_expires: None,
                 role: AppRole::CalendarsRead,
                 mailboxes: people::mailboxes(),
+                group_member_read: false,
+                groups: Vec::new(),
                 ews: None,
             },
             TenantSpec {
@@ -80,6 +82,8 @@ fn scenario() -> anyhow::Result<Scenario> {
                 secret_expires: None,
                 role: AppRole::CalendarsRead,
                 mailboxes: people::newcomer_mailboxes(),
+                group_member_read: true,
+                groups: people::newcomer_groups(),
                 ews: None,
             },
             TenantSpec {
@@ -91,6 +95,8 @@ fn scenario() -> anyhow::Result<Scenario> {
                 secret_expires: None,
                 role: AppRole::None,
                 mailboxes: people::onprem_mailboxes(),
+                group_member_read: false,
+                groups: Vec::new(),
                 ews: Some(EwsSpec {
                     username: ONPREM_MONITOR.into(),
                     password: ONPREM_MONITOR_PASSWORD.into(),
@@ -300,7 +306,9 @@ pub fn banner(demo: &Demo) -> String {
          \n  Directory (tenant) ID     {NEWCOMER_DIRECTORY_ID}\
          \n  Application (client) ID   {NEWCOMER_CLIENT_ID}\
          \n  Client secret (Value)     {NEWCOMER_SECRET}\
-         \n  a mailbox to test with    {}\n\
+         \n  a mailbox to test with    {}\
+         \nThen, optionally, Settings, Sync from an Entra group (GroupMember.Read.All is granted):\
+         \n  Entra group object ID     {}\n\
          \nA third company, Fjordby Kommune, runs Exchange Server on-premises, read through EWS\
          \n(NTLM, with its own CA certificate). Sign in as {ONPREM_ADMIN} ({PASSWORD}) and open\
          \nSettings, Calendar connection.\n\
@@ -309,6 +317,7 @@ pub fn banner(demo: &Demo) -> String {
          \nMicrosoft 365 simulator: {} (control API under /_simulator); Exchange EWS: {}\
          \nThe database lives in {} and is deleted on exit. Press ctrl-c to stop.",
         people::newcomer_address(people::NEWCOMERS[0].1),
+        people::NEWCOMER_GROUP_ID,
         demo.api_token,
         demo.simulator.base_url(),
         demo.simulator.ews_url(),

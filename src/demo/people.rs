@@ -1,7 +1,7 @@
 //! The demo company: 25 people with Danish names, departments and extensions, and calendars
 //! that keep changing while someone watches.
 
-use crate::simulator::{EventSpec, MailboxSpec, Sensitivity, TimeInput};
+use crate::simulator::{EventSpec, GroupSpec, MailboxSpec, Sensitivity, TimeInput};
 
 pub const DOMAIN: &str = "nordlys-radgivning.dk";
 
@@ -142,6 +142,33 @@ pub const NEWCOMER_DOMAIN: &str = "fjordvej-tandlaeger.dk";
 /// (name, mailbox) of the newcomer's people.
 pub const NEWCOMERS: [(&str, &str); 3] =
     [("Signe Bach", "signe.bach"), ("Jonas Krogh", "jonas.krogh"), ("Freja Lund", "freja.lund")];
+
+/// The newcomer's Entra groups: the clinic, with the hygienists as a nested group and the
+/// waiting-room screen (a device) as members, for sync enablement from a group.
+pub const NEWCOMER_GROUP_ID: uuid::Uuid = uuid::uuid!("7c3d9e2a-1b4f-4a6c-8d5e-0f9a8b7c6d5e");
+const NEWCOMER_NESTED_GROUP_ID: uuid::Uuid = uuid::uuid!("7c3d9e2a-1b4f-4a6c-8d5e-0f9a8b7c6d5f");
+
+pub fn newcomer_groups() -> Vec<GroupSpec> {
+    let nested = NEWCOMER_NESTED_GROUP_ID;
+    vec![
+        GroupSpec {
+            id: NEWCOMER_GROUP_ID,
+            display_name: "Klinikken".into(),
+            members: NEWCOMERS[..2].iter().map(|(_, m)| newcomer_address(m)).collect(),
+            groups: vec![nested],
+            devices: vec!["Skærm i venteværelset".into()],
+            service_principals: Vec::new(),
+        },
+        GroupSpec {
+            id: nested,
+            display_name: "Tandplejere".into(),
+            members: NEWCOMERS[2..].iter().map(|(_, m)| newcomer_address(m)).collect(),
+            groups: Vec::new(),
+            devices: Vec::new(),
+            service_principals: Vec::new(),
+        },
+    ]
+}
 
 pub fn newcomer_address(mailbox: &str) -> String {
     format!("{mailbox}@{NEWCOMER_DOMAIN}")

@@ -636,4 +636,35 @@ catalogue! {
     webhook_disabled_gone => "Modtageren svarede 410 Gone: adressen findes ikke længere.", "The receiver answered 410 Gone: the address no longer exists.";
     webhook_disabled_failing => "Alle forsøg på at levere en hændelse mislykkedes, i omkring tre døgn.", "Every attempt to deliver an event failed, for about three days.";
     invite_emailed => "Linket er også sendt til {} med e-mail.", "The link was also e-mailed to {}.";
+    // Sync enablement from an Entra group (issue 13, part 2).
+    group_invalid_id => "Indsæt gruppens objekt-id fra Microsoft Entra (et GUID som 0b1c2d3e-…), eller lad feltet stå tomt.", "Paste the group's object ID from Microsoft Entra (a GUID like 0b1c2d3e-…), or leave the field empty.";
+    group_needs_graph => "Grupper findes kun i Microsoft 365 (Entra). Exchange on-premises har ingen.", "Groups exist only in Microsoft 365 (Entra). Exchange on-premises has none.";
+    group_title => "Synkronisering fra en Entra-gruppe (valgfrit)", "Sync from an Entra group (optional)";
+    group_intro => "Vælg en gruppe i Microsoft Entra, så får dens medlemmer (også i indlejrede grupper) kalendersynkronisering automatisk, så langt licenserne rækker. Den, der forlader gruppen, får synkroniseringen slået fra, hvis gruppen slog den til. Gruppen læses ved synkroniseringen, højst én gang i timen.", "Choose a group in Microsoft Entra and its members (nested groups included) get calendar sync automatically, as far as the licences go. Whoever leaves the group gets sync switched off, if the group switched it on. The group is read at the sync, at most once an hour.";
+    group_permission_intro => "Det kræver den ekstra programtilladelse GroupMember.Read.All med administratorsamtykke i app-registreringen. Privatlivsprisen: tilladelsen lader calbridge læse medlemskabet af alle grupper i hele jeres katalog, ikke kun den valgte gruppe. calbridge læser kun den valgte gruppe og gemmer kun medlemmernes e-mailadresser og navne.", "It needs the extra application permission GroupMember.Read.All with admin consent in the app registration. The privacy cost: the permission lets calbridge read the membership of every group in your whole directory, not just the chosen one. calbridge reads only the chosen group and stores only its members' e-mail addresses and names.";
+    group_field => "Gruppens objekt-id", "Group object ID";
+    group_field_hint => "Findes under Grupper → gruppen → Oversigt → Objekt-id i Microsoft Entra. Tomt felt: ingen gruppe.", "Found under Groups → the group → Overview → Object ID in Microsoft Entra. Empty: no group.";
+    group_save => "Gem gruppe", "Save group";
+    group_saved => "Gruppen er gemt. Den læses ved næste synkronisering.", "The group is saved. It is read at the next sync.";
+    group_removed => "Gruppen er fjernet. Brugernes synkronisering er uændret.", "The group is removed. Users' sync is unchanged.";
+    group_current => "Gruppe", "Group";
+    group_none => "Ingen gruppe valgt.", "No group chosen.";
+    group_last_run => "Sidst læst", "Last read";
+    group_members => "Medlemmer med postkasse", "Members with a mailbox";
+    group_added => "Slået til", "Switched on";
+    group_switched_off => "Slået fra", "Switched off";
+    group_not_enabled => "Ikke slået til: ingen licens", "Not enabled: no licence";
+    group_not_enabled_more => "og {} flere", "and {} more";
+    group_permission_missing => "calbridge må ikke læse gruppens medlemmer: programtilladelsen GroupMember.Read.All mangler eller har ikke administratorsamtykke. Intet er ændret.", "calbridge may not read the group's members: the application permission GroupMember.Read.All is missing or lacks admin consent. Nothing was changed.";
+    group_permission_fix => "Tilføj GroupMember.Read.All (Programtilladelser, Microsoft Graph) i app-registreringen, og klik Giv administratorsamtykke. Bemærk, at den lader appen læse medlemskabet af alle grupper i kataloget. Eller fjern gruppen her.", "Add GroupMember.Read.All (Application permissions, Microsoft Graph) to the app registration and click Grant admin consent. Note that it lets the app read the membership of every group in the directory. Or remove the group here.";
+    group_not_found => "Gruppen findes ikke i jeres Microsoft Entra. Intet er ændret.", "The group does not exist in your Microsoft Entra. Nothing was changed.";
+    group_not_found_fix => "Kopiér gruppens objekt-id igen fra Microsoft Entra.", "Copy the group's object ID again from Microsoft Entra.";
+    group_too_large => "Gruppen har flere medlemmer, end calbridge læser (50.000). Intet er ændret.", "The group has more members than calbridge reads (50,000). Nothing was changed.";
+    group_too_large_fix => "Vælg en mindre gruppe, fx kun de medarbejdere, receptionen skal se.", "Choose a smaller group, such as only the employees the reception should see.";
+    group_not_m365 => "Grupper kan kun læses fra Microsoft 365; forbindelsen er Exchange on-premises. Intet er ændret.", "Groups can only be read from Microsoft 365; the connection is Exchange on-premises. Nothing was changed.";
+    group_not_m365_fix => "Fjern gruppen, og slå synkronisering til under Brugere.", "Remove the group and switch sync on under Users.";
+    group_unavailable => "Gruppen kunne ikke læses lige nu. Intet er ændret.", "The group could not be read just now. Nothing was changed.";
+    group_unavailable_fix => "Der prøves igen ved næste synkronisering. Bliver det ved, så se forbindelsens status.", "It is tried again at the next sync. If it persists, check the connection's status.";
+    action_group_set => "Entra-gruppe valgt", "Entra group chosen";
+    action_group_synced => "Synkronisering fra Entra-gruppe", "Sync from Entra group";
 }

@@ -116,6 +116,53 @@ pub trait CalendarProvider: Send + Sync + fmt::Debug {
     /// Signs in without reading a calendar, for a connection test: the same errors as a read
     /// whose sign-in fails.
     async fn sign_in(&self) -> Result<Grant, ProviderError>;
+
+    /// The source's directory groups, where it can read them (Microsoft 365); Exchange
+    /// on-premises offers none.
+    fn groups(&self) -> Option<&dyn GroupDirectory> {
+        None
+    }
+}
+
+/// A member of a directory group who has a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMember {
+    pub mail: Email,
+    pub display_name: Option<String>,
+}
+
+/// Everyone in a group, nested groups flattened.
+#[derive(Debug, Clone, Default)]
+pub struct GroupMembers {
+    pub group_name: Option<String>,
+    /// Users with a mailbox, each once, in the order the directory listed them.
+    pub members: Vec<GroupMember>,
+    /// Members that are not users (nested groups, devices, service principals, contacts)
+    /// or users without a mailbox.
+    pub ignored: usize,
+    pub stats: CallStats,
+}
+
+/// Why a group could not be read. Nothing is changed when one is.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GroupError {
+    /// 403: the application permission `GroupMember.Read.All` was not granted.
+    #[error("permission to read group members is missing: {detail}")]
+    PermissionMissing { detail: String },
+    #[error("group not found: {detail}")]
+    NotFound { detail: String },
+    /// More members than calbridge reads (its page and member bounds).
+    #[error("the group has more than {limit} members")]
+    TooLarge { limit: usize },
+    #[error(transparent)]
+    Provider(ProviderError),
+}
+
+/// Reading directory groups, beside the calendars: same sign-in, same limits.
+#[async_trait]
+pub trait GroupDirectory: Send + Sync {
+    /// Every member of the group `group` (its object id), transitively.
+    async fn group_members(&self, group: uuid::Uuid) -> Result<GroupMembers, GroupError>;
 }
 
 #[cfg(test)]

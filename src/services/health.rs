@@ -130,6 +130,8 @@ pub struct SyncHealth {
     pub next_run_at: Option<DateTime<Utc>>,
     pub runs: Vec<SyncRun>,
     pub user_errors: Vec<UserProblem>,
+    /// The Entra group whose members are synced, if one is chosen.
+    pub group: Option<super::group_sync::GroupStatus>,
 }
 
 /// The sync health of a tenant.
@@ -182,6 +184,7 @@ pub async fn of(state: &AppState, scope: TenantScope) -> Result<SyncHealth> {
             })
             .collect(),
         user_errors,
+        group: super::group_sync::status(state, scope).await?,
     })
 }
 

@@ -16,6 +16,7 @@ mod error;
 pub mod events;
 pub mod ews_connection;
 pub mod exchange_script;
+pub mod group_sync;
 pub mod health;
 pub mod housekeeping;
 pub mod integrations;

@@ -207,8 +207,6 @@ pub async fn run(ctx: SyncContext<'_>) -> Result<SyncReport> {
     let scope = TenantScope::new(claim.tenant_id);
     let tenant = tenants::get(&state.db, scope).await?;
     let rules = rules::parse(tenant.id, tenant.rules_json.as_deref());
-    let users: Vec<_> =
-        directory::list(&state.db, scope).await?.into_iter().filter(|u| u.sync_enabled).collect();
     let schedule = leases::find(&state.db, claim.tenant_id).await?;
     let confirmed = schedule.as_ref().and_then(|s| s.last_success_at);
     let failures_before = schedule.map_or(0, |s| s.consecutive_failures);
@@ -232,6 +230,12 @@ pub async fn run(ctx: SyncContext<'_>) -> Result<SyncReport> {
             None
         }
     };
+    // The tenant's Entra group decides who is synced, so it runs before the users are listed.
+    if let Some(provider) = &provider {
+        super::group_sync::run_if_due(state, scope, provider.as_ref()).await?;
+    }
+    let users: Vec<_> =
+        directory::list(&state.db, scope).await?.into_iter().filter(|u| u.sync_enabled).collect();
     let mut retry_after = None;
     if let (Some(provider), false) = (provider, users.is_empty()) {
         let emails: Vec<Email> = users.iter().filter_map(|u| Email::parse(&u.email).ok()).collect();

@@ -47,6 +47,9 @@ pub enum Invalid {
     EwsAuth,
     CaCertificate,
     CalendarSystem,
+    // Sync enablement from an Entra group.
+    GroupId,
+    GroupNeedsGraph,
 }
 
 impl Invalid {
@@ -93,6 +96,8 @@ impl Invalid {
             Invalid::EwsAuth => t.invalid_ews_auth,
             Invalid::CaCertificate => t.invalid_ca_certificate,
             Invalid::CalendarSystem => t.invalid_calendar_system,
+            Invalid::GroupId => t.group_invalid_id,
+            Invalid::GroupNeedsGraph => t.group_needs_graph,
         }
     }
 }

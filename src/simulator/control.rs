@@ -82,6 +82,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/mailboxes", web::get().to(mailboxes))
         .route("/mailboxes", web::post().to(add_mailbox))
         .route("/mailboxes/{mailbox}", web::delete().to(remove_mailbox))
+        .route("/tenants/{tenant}/groups", web::put().to(put_group))
         .route("/mailboxes/{mailbox}/ews_access", web::put().to(put_ews_access))
         .route("/mailboxes/{mailbox}/events", web::get().to(list_events))
         .route("/mailboxes/{mailbox}/events", web::post().to(add_event))
@@ -144,6 +145,13 @@ async fn mailboxes(sim: Data<Sim>) -> impl Responder {
 async fn add_mailbox(sim: Data<Sim>, body: Bytes) -> HttpResponse {
     match parse::<NewMailbox>(&body) {
         Ok(new) => reply(StatusCode::CREATED, sim.add_mailbox(&new)),
+        Err(response) => *response,
+    }
+}
+
+async fn put_group(sim: Data<Sim>, path: Path<String>, body: Bytes) -> HttpResponse {
+    match parse::<super::scenario::GroupSpec>(&body) {
+        Ok(group) => no_content(sim.put_group(&path, &group)),
         Err(response) => *response,
     }
 }

@@ -13,6 +13,8 @@ pub enum EndpointKind {
     GetSchedule,
     CalendarView,
     Batch,
+    /// `GET /groups/{id}` and `GET /groups/{id}/transitiveMembers`.
+    Groups,
     /// A Graph path the simulator does not serve.
     Other,
     /// EWS `GetUserAvailability`.
@@ -30,6 +32,7 @@ impl EndpointKind {
             EndpointKind::GetSchedule => "get_schedule",
             EndpointKind::CalendarView => "calendar_view",
             EndpointKind::Batch => "batch",
+            EndpointKind::Groups => "groups",
             EndpointKind::Other => "other",
             EndpointKind::EwsAvailability => "ews_availability",
             EndpointKind::EwsFindItem => "ews_find_item",
@@ -55,6 +58,7 @@ pub enum FaultEndpoint {
     GetSchedule,
     CalendarView,
     Batch,
+    Groups,
     /// Every EWS request.
     Ews,
     EwsAvailability,
@@ -72,6 +76,7 @@ impl FaultEndpoint {
             FaultEndpoint::GetSchedule => kind == EndpointKind::GetSchedule,
             FaultEndpoint::CalendarView => kind == EndpointKind::CalendarView,
             FaultEndpoint::Batch => kind == EndpointKind::Batch,
+            FaultEndpoint::Groups => kind == EndpointKind::Groups,
             FaultEndpoint::Ews => kind.is_ews(),
             FaultEndpoint::EwsAvailability => kind == EndpointKind::EwsAvailability,
             FaultEndpoint::EwsFindItem => kind == EndpointKind::EwsFindItem,

@@ -23,8 +23,9 @@ pub use control::{SettingsPatch, SettingsView};
 pub use counters::{CountersSnapshot, EwsTallies, Outcome};
 pub use faults::{ActiveFault, EndpointKind, FaultEndpoint, FaultKind, FaultSpec, RetryAfter};
 pub use scenario::{
-    AppRole, BatchOrder, EventPatch, EventSpec, EwsAccess, EwsAuthScheme, EwsSpec, MailboxSpec,
-    RecurrenceSpec, Scenario, SimulatorSettings, TenantSpec, TimeInput, WorkingHoursSpec,
+    AppRole, BatchOrder, EventPatch, EventSpec, EwsAccess, EwsAuthScheme, EwsSpec, GroupSpec,
+    MailboxSpec, RecurrenceSpec, Scenario, SimulatorSettings, TenantSpec, TimeInput,
+    WorkingHoursSpec,
 };
 pub use server::{Simulator, SimulatorHandle, run_standalone};
 pub use state::{ControlError, EventInfo, MailboxInfo, NewMailbox, TenantInfo};

@@ -131,6 +131,33 @@ pub struct TenantSpec {
     /// Makes this an Exchange on-premises organisation, reachable through EWS.
     #[serde(default)]
     pub ews: Option<EwsSpec>,
+    /// Whether the admin also consented to `GroupMember.Read.All`; group requests answer 403
+    /// `Authorization_RequestDenied` without it.
+    #[serde(default)]
+    pub group_member_read: bool,
+    #[serde(default)]
+    pub groups: Vec<GroupSpec>,
+}
+
+/// An Entra group: users (by address; one without a mailbox in the scenario is a user
+/// without a mailbox), nested groups (by object id), and members that are not users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    pub id: Uuid,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Nested groups' object ids; their members are members too (transitively).
+    #[serde(default)]
+    pub groups: Vec<Uuid>,
+    /// Devices (display names): members that are not users.
+    #[serde(default)]
+    pub devices: Vec<String>,
+    /// Service principals (display names): members that are not users.
+    #[serde(default)]
+    pub service_principals: Vec<String>,
 }
 
 /// The account calbridge signs in to EWS with, and how the server lets it authenticate.

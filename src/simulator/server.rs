@@ -22,7 +22,7 @@ use super::ews::{self, EwsCall, EwsReply};
 use super::faults::{ActiveFault, EndpointKind, FaultSpec};
 use super::graph::response::{Body, GraphResponse, RequestCtx};
 use super::graph::{self, GraphCall, Reply, response};
-use super::scenario::{EventPatch, EventSpec, EwsAccess, Scenario, TenantSpec};
+use super::scenario::{EventPatch, EventSpec, EwsAccess, GroupSpec, Scenario, TenantSpec};
 use super::state::{ControlError, EventInfo, MailboxInfo, NewMailbox, Sim, TenantInfo};
 use super::tls;
 use super::token::{self, TokenCall};
@@ -207,6 +207,11 @@ impl SimulatorHandle {
 
     pub fn add_mailbox(&self, mailbox: &NewMailbox) -> Result<MailboxInfo, ControlError> {
         self.sim.add_mailbox(mailbox)
+    }
+
+    /// Creates or replaces an Entra group of the tenant named `tenant`.
+    pub fn put_group(&self, tenant: &str, group: &GroupSpec) -> Result<(), ControlError> {
+        self.sim.put_group(tenant, group)
     }
 
     pub fn remove_mailbox(&self, mailbox: &str) -> Result<(), ControlError> {

@@ -25,8 +25,8 @@ use super::counters::Counters;
 use super::ews::connections::Connections;
 use super::faults::FaultBook;
 use super::scenario::{
-    AppRole, BatchOrder, EventPatch, EventSpec, EwsAccess, EwsAuthScheme, EwsSpec, MailboxSpec,
-    RecurrenceSpec, Scenario, SimulatorSettings, SpecError, TenantSpec, TimeInput,
+    AppRole, BatchOrder, EventPatch, EventSpec, EwsAccess, EwsAuthScheme, EwsSpec, GroupSpec,
+    MailboxSpec, RecurrenceSpec, Scenario, SimulatorSettings, SpecError, TenantSpec, TimeInput,
     WorkingHoursSpec, parse_clock, parse_duration, parse_show_as, parse_weekday, resolve_time,
 };
 use super::throttle::{Throttle, ThrottleSettings};
@@ -66,6 +66,8 @@ pub struct DirectoryTenant {
     pub secret_expires_at: Option<DateTime<Utc>>,
     pub role: AppRole,
     pub ews: Option<EwsAccount>,
+    /// `GroupMember.Read.All` consented.
+    pub group_member_read: bool,
 }
 
 /// An on-premises organisation's EWS account, with its username split as NTLM carries it.
@@ -225,11 +227,19 @@ pub struct NewMailbox {
     pub mailbox: MailboxSpec,
 }
 
+/// An Entra group of one tenant.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub tenant: Uuid,
+    pub spec: GroupSpec,
+}
+
 #[derive(Default)]
 pub struct Directory {
     tenants: HashMap<Uuid, Arc<DirectoryTenant>>,
     tenant_names: HashMap<String, Uuid>,
     mailboxes: HashMap<String, Arc<Mailbox>>,
+    groups: HashMap<Uuid, Arc<Group>>,
 }
 
 impl Directory {
@@ -403,8 +413,12 @@ impl Sim {
             secret_expires_at,
             role: spec.role,
             ews: spec.ews.as_ref().map(EwsAccount::from_spec).transpose()?,
+            group_member_read: spec.group_member_read,
         };
         self.directory.write().unwrap_or_else(|e| e.into_inner()).add_tenant(tenant)?;
+        for group in &spec.groups {
+            self.put_group(&spec.directory_id.to_string(), group)?;
+        }
         for mailbox in &spec.mailboxes {
             self.insert_mailbox(spec.directory_id, mailbox, anchor)
                 .map_err(|e| ControlError::Invalid(format!("mailbox {}: {e}", mailbox.upn)))?;
@@ -575,6 +589,26 @@ impl Sim {
 
     pub fn tenant(&self, id: &Uuid) -> Option<Arc<DirectoryTenant>> {
         self.directory.read().unwrap_or_else(|e| e.into_inner()).tenant(id)
+    }
+
+    /// A group of tenant `tenant`; another tenant's group is not found.
+    pub fn group(&self, tenant: Uuid, id: Uuid) -> Option<Arc<Group>> {
+        let directory = self.directory.read().unwrap_or_else(|e| e.into_inner());
+        directory.groups.get(&id).filter(|g| g.tenant == tenant).cloned()
+    }
+
+    /// Creates or replaces a group of the tenant named `tenant` (directory id or domain).
+    pub fn put_group(&self, tenant: &str, spec: &GroupSpec) -> Result<(), ControlError> {
+        let owner = self
+            .tenant_by_name(tenant)
+            .ok_or_else(|| ControlError::NotFound(format!("no tenant {tenant:?}")))?;
+        let mut directory = self.directory.write().unwrap_or_else(|e| e.into_inner());
+        if directory.groups.get(&spec.id).is_some_and(|g| g.tenant != owner.directory_id) {
+            return Err(ControlError::Conflict(format!("group {} is another tenant's", spec.id)));
+        }
+        let group = Group { tenant: owner.directory_id, spec: spec.clone() };
+        directory.groups.insert(spec.id, Arc::new(group));
+        Ok(())
     }
 
     pub fn mailbox(&self, key: &str) -> Option<Arc<Mailbox>> {

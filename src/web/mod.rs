@@ -15,8 +15,8 @@ pub mod views;
 use actix_web::{HttpResponse, http::header, web};
 
 use handlers::{
-    api, auth, connection, docs, health, integrations, invite, operator, presence, rules, setup,
-    sync, team, tenant, users,
+    api, auth, connection, docs, group, health, integrations, invite, operator, presence, rules,
+    setup, sync, team, tenant, users,
 };
 
 /// Who may call a route. The role extractor in each handler's signature enforces it; the
@@ -143,6 +143,8 @@ route_table! {
         post "/settings/connection/test" => connection::retest;
         get "/settings/connection/disconnect" => connection::confirm_disconnect;
         post "/settings/connection/disconnect" => connection::disconnect;
+        get "/settings/group" => group::page;
+        post "/settings/group" => group::submit;
     }
 }
 

@@ -135,6 +135,17 @@ async fn the_demo_serves_a_seeded_tenant_and_prints_working_logins() {
         .await
         .unwrap();
     assert!(saved.url().path().ends_with("/setup/users"), "{}", saved.text().await.unwrap());
+    // Its Entra group, whose object ID the banner prints, can be chosen for sync.
+    let page =
+        admin.get(format!("{url}/settings/group")).send().await.unwrap().text().await.unwrap();
+    let chosen = admin
+        .post(format!("{url}/settings/group"))
+        .header("origin", &url)
+        .form(&[("group", value("Entra group object ID")), ("csrf_token", csrf(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.url().query(), Some("done=saved"), "{}", chosen.url());
 
     // Ctrl-C stops it cleanly and removes its temporary database.
     let folder = banner

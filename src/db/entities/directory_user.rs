@@ -14,6 +14,8 @@ pub struct Model {
     pub extension: Option<String>,
     pub department: Option<String>,
     pub sync_enabled: bool,
+    /// Switched on by the tenant's Entra group; only these are switched off when they leave it.
+    pub group_managed: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,7 @@ pub mod audit_event;
 pub mod availability;
 pub mod availability_history;
 pub mod directory_user;
+pub mod group_sync;
 pub mod invite;
 pub mod notice;
 pub mod provider_config;

@@ -8,6 +8,7 @@ mod call;
 mod exchange;
 #[cfg(test)]
 mod fuzz;
+mod groups;
 mod items;
 mod progress;
 mod requests;
@@ -25,7 +26,10 @@ use oauth2::TokenUrl;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::SecretString;
 
-use super::{CalendarProvider, Grant, ProviderError, ReadOutcome, TimeWindow};
+use super::{
+    CalendarProvider, Grant, GroupDirectory, GroupError, GroupMembers, ProviderError, ReadOutcome,
+    TimeWindow,
+};
 use crate::clock::Clock;
 use crate::domain::Email;
 use crate::providers::retry::RetryPolicy;
@@ -57,6 +61,8 @@ pub struct Tunables {
     pub token_refresh_margin: Duration,
     /// `$top` for calendarView pages.
     pub page_size: u32,
+    /// `$top` for group member pages (Graph's largest is 999).
+    pub group_page_size: u32,
     /// The token scope; only national clouds need another one.
     pub scope: String,
 }
@@ -72,6 +78,7 @@ impl Default for Tunables {
             max_in_flight: 4,
             token_refresh_margin: Duration::from_secs(300),
             page_size: 100,
+            group_page_size: 999,
             scope: GRAPH_SCOPE.to_string(),
         }
     }
@@ -157,6 +164,7 @@ pub struct GraphProvider {
     graph_url: String,
     detail: DetailLevel,
     page_size: u32,
+    group_page_size: u32,
     retry: RetryPolicy,
     max_in_flight: usize,
     transport: Arc<Transport>,
@@ -220,6 +228,7 @@ impl GraphProvider {
             graph_url,
             detail,
             page_size: tunables.page_size.max(1),
+            group_page_size: tunables.group_page_size.clamp(1, 999),
             retry: RetryPolicy {
                 base: tunables.retry_base,
                 cap: tunables.retry_cap,
@@ -247,5 +256,16 @@ impl CalendarProvider for GraphProvider {
 
     async fn read_calendars(&self, mailboxes: &[Email], window: TimeWindow) -> ReadOutcome {
         call::read(self, mailboxes, window).await
+    }
+
+    fn groups(&self) -> Option<&dyn GroupDirectory> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl GroupDirectory for GraphProvider {
+    async fn group_members(&self, group: uuid::Uuid) -> Result<GroupMembers, GroupError> {
+        groups::members(self, group).await
     }
 }

@@ -73,6 +73,50 @@ pub struct GraphError {
     pub message: String,
 }
 
+/// One page of `GET /groups/{id}/transitiveMembers`: directory objects of any kind (users,
+/// groups, devices, service principals, contacts), told apart by `@odata.type`.
+#[derive(Debug, Deserialize)]
+pub struct MemberPage {
+    #[serde(default)]
+    pub value: Vec<DirectoryObject>,
+    #[serde(default, rename = "@odata.nextLink")]
+    pub next_link: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryObject {
+    #[serde(default, rename = "@odata.type")]
+    pub odata_type: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// The primary SMTP address; absent or null for users without a mailbox.
+    #[serde(default)]
+    pub mail: Option<String>,
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+}
+
+impl DirectoryObject {
+    pub const USER_TYPE: &'static str = "#microsoft.graph.user";
+
+    pub fn is_user(&self) -> bool {
+        self.odata_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(Self::USER_TYPE))
+    }
+}
+
+/// `GET /groups/{id}?$select=id,displayName`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupObject {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
 /// `POST /users/{id}/calendar/getSchedule` body.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -51,21 +51,21 @@ pub const EVENT_PROPERTIES: &[&str] = &[
 ];
 
 /// Query values keep `$` and `,` readable, as Graph's own links do.
-const QUERY_VALUE: &AsciiSet =
+pub(super) const QUERY_VALUE: &AsciiSet =
     &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'$').remove(b',');
 const PATH_SEGMENT: &AsciiSet =
     &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
 
-struct Query {
-    pairs: Vec<(String, String)>,
+pub(super) struct Query {
+    pub(super) pairs: Vec<(String, String)>,
 }
 
 impl Query {
-    fn parse(raw: &str) -> Self {
+    pub(super) fn parse(raw: &str) -> Self {
         Query { pairs: url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect() }
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
@@ -78,7 +78,7 @@ fn parse_window_time(value: &str) -> Option<DateTime<Utc>> {
     parse_local(value).ok().map(|local| local_to_utc(local, chrono_tz::Tz::UTC))
 }
 
-fn parse_count(
+pub(super) fn parse_count(
     ctx: &RequestCtx,
     name: &str,
     value: Option<&str>,

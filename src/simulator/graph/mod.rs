@@ -3,6 +3,7 @@
 
 pub mod calendar_view;
 pub mod get_schedule;
+pub mod groups;
 pub mod prefer;
 pub mod response;
 
@@ -55,6 +56,11 @@ impl Served {
 }
 
 enum Route {
+    /// A group (`members`: its transitive members), by the id as written.
+    Group {
+        id: String,
+        members: bool,
+    },
     GetSchedule(String),
     CalendarView(String),
     WrongMethod(EndpointKind),
@@ -76,6 +82,14 @@ fn route(method: &str, path: &str) -> Route {
     let post = method.eq_ignore_ascii_case("POST");
     if is(0, "me") {
         return Route::Me;
+    }
+    if is(0, "groups")
+        && (segments.len() == 2 || (segments.len() == 3 && is(2, "transitiveMembers")))
+    {
+        if !get {
+            return Route::WrongMethod(EndpointKind::Groups);
+        }
+        return Route::Group { id: segments[1].clone(), members: segments.len() == 3 };
     }
     if !is(0, "users") || segments.len() < 3 {
         let unknown = segments.iter().find(|s| !s.eq_ignore_ascii_case("users")).cloned();
@@ -158,6 +172,11 @@ fn unavailable(ctx: &RequestCtx, retry_after: Option<RetryAfter>) -> FaultEffect
 pub fn serve(sim: &Arc<Sim>, call: &GraphCall<'_>) -> Served {
     let ctx = RequestCtx::new(call.client_request_id, sim.clock.now());
     let (kind, user) = match route(call.method, call.path) {
+        Route::Group { id, members } => {
+            let request =
+                groups::GroupRequest { id: &id, members, query: call.query, base: call.base };
+            return groups::serve(sim, call.authorization, &request, &ctx);
+        }
         Route::GetSchedule(user) => (EndpointKind::GetSchedule, user),
         Route::CalendarView(user) => (EndpointKind::CalendarView, user),
         Route::WrongMethod(kind) => {

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod connection;
 pub mod docs;
+pub mod group;
 pub mod health;
 pub mod integrations;
 pub mod invite;

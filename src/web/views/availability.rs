@@ -319,6 +319,41 @@ pub struct RunRow {
     pub duration: String,
 }
 
+/// The Entra group sync on the sync health page.
+pub struct GroupRow {
+    pub name: String,
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub members: i32,
+    pub added: i32,
+    pub switched_off: i32,
+    pub not_enabled_count: i32,
+    pub not_enabled: Vec<String>,
+    /// "and 12 more", when not every address is listed.
+    pub more: Option<String>,
+    pub problem: Option<(&'static str, &'static str)>,
+    /// The technical detail of the failure, for whoever fixes it.
+    pub detail: Option<String>,
+}
+
+impl GroupRow {
+    pub fn new(t: &crate::i18n::Messages, g: crate::services::group_sync::GroupStatus) -> GroupRow {
+        let listed = g.not_enabled.len() as i32;
+        GroupRow {
+            name: g.group_name.map_or(g.group_id.clone(), |n| format!("{n} ({})", g.group_id)),
+            last_run_at: g.last_run_at,
+            members: g.members,
+            added: g.added,
+            switched_off: g.switched_off,
+            not_enabled_count: g.not_enabled_count,
+            not_enabled: g.not_enabled,
+            more: (g.not_enabled_count > listed)
+                .then(|| t.fill(t.group_not_enabled_more, g.not_enabled_count - listed)),
+            problem: g.problem.map(|p| p.explain(t)),
+            detail: g.problem.and(g.error_message),
+        }
+    }
+}
+
 pub struct UserErrorRow {
     pub who: String,
     pub problem: &'static str,
@@ -343,6 +378,7 @@ pub struct SyncHealthView {
     pub next_run_at: Option<DateTime<Utc>>,
     pub runs: Vec<RunRow>,
     pub user_errors: Vec<UserErrorRow>,
+    pub group: Option<GroupRow>,
     /// The reader can fix the connection (a tenant admin): the fix links to it.
     pub connection_link: bool,
 }
@@ -417,6 +453,7 @@ impl SyncHealthView {
             next_run_at: health.next_run_at,
             runs,
             user_errors,
+            group: health.group.map(|g| GroupRow::new(t, g)),
             connection_link: false,
             page,
         }

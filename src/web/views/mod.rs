@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod availability;
+pub mod group;
 pub mod integrations;
 pub mod operator;
 pub mod setup;
@@ -175,6 +176,8 @@ impl Page {
             "onboarding.finished" => t.action_onboarding_finished,
             "reauth.succeeded" => t.action_reauth_succeeded,
             "reauth.failed" => t.action_reauth_failed,
+            "group.set" => t.action_group_set,
+            "group.synced" => t.action_group_synced,
             other => return other.to_owned(),
         };
         known.to_owned()

@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use calbridge::providers::graph::wire::{
-    BatchRequest, BatchResponse, EventPage, GraphErrorEnvelope, ScheduleRequest, ScheduleResponse,
-    TokenErrorResponse, TokenResponse,
+    BatchRequest, BatchResponse, EventPage, GraphErrorEnvelope, MemberPage, ScheduleRequest,
+    ScheduleResponse, TokenErrorResponse, TokenResponse,
 };
 use oauth2::TokenResponse as _;
 
@@ -85,6 +85,18 @@ fn every_json_fixture_is_read_or_deliberately_not_used() {
     let throttled: GraphErrorEnvelope =
         serde_json::from_str(&check("graph-throttled-429-response.json")).unwrap();
     assert_eq!(throttled.error.code, "TooManyRequests");
+
+    let members: MemberPage =
+        serde_json::from_str(&check("graph-group-transitivemembers-response.json")).unwrap();
+    assert_eq!(members.value.len(), 1);
+    assert!(members.value[0].is_user());
+    assert_eq!(members.value[0].mail.as_deref(), Some("group1@contoso.com"));
+    assert!(members.next_link.is_none());
+    let groups: MemberPage =
+        serde_json::from_str(&check("graph-group-transitivemembers-groups-response.json")).unwrap();
+    assert_eq!(groups.value.len(), 2);
+    // Nested groups carry a mail address too; only the user type makes a member count.
+    assert!(groups.value.iter().all(|g| !g.is_user() && g.mail.is_some()));
 
     let on_disk: BTreeSet<String> = std::fs::read_dir(microsoft_dir())
         .unwrap()

@@ -5,6 +5,7 @@ mod ews;
 mod ews_contract;
 mod free_busy;
 mod full;
+mod groups;
 mod limits;
 mod retries;
 mod secrets;

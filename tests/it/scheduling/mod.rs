@@ -2,6 +2,7 @@
 //! against the Microsoft 365 simulator.
 
 mod cadence;
+mod groups;
 mod leases;
 mod outages;
 mod pages;

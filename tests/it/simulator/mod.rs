@@ -5,6 +5,7 @@ mod calendar_view;
 mod control;
 mod faults;
 mod get_schedule;
+mod groups;
 mod shapes;
 mod throttling;
 mod token;

@@ -51,6 +51,8 @@ pub fn quick_tunables() -> Tunables {
         retry_base: Duration::from_millis(50),
         retry_cap: Duration::from_millis(200),
         max_retries: 1,
+        // Small member pages, so that any group spans several.
+        group_page_size: 3,
         ..Tunables::default()
     }
 }
@@ -81,6 +83,22 @@ impl World {
     /// A customer with its own Entra directory in the simulator and the connection stored.
     pub async fn customer(&self, name: &str, domain: &str, detail: &str) -> Customer {
         let prospect = self.prospect(name, domain, AppRole::CalendarsRead).await;
+        self.connect(prospect, detail).await
+    }
+
+    /// A customer whose admin also granted `GroupMember.Read.All` (when `group_member_read`).
+    pub async fn group_customer(
+        &self,
+        name: &str,
+        domain: &str,
+        group_member_read: bool,
+    ) -> Customer {
+        let prospect =
+            self.prospect_with(name, domain, AppRole::CalendarsRead, group_member_read).await;
+        self.connect(prospect, "free_busy").await
+    }
+
+    async fn connect(&self, prospect: Prospect, detail: &str) -> Customer {
         let input = GraphInput {
             directory_id: prospect.customer.directory.clone(),
             client_id: prospect.client,
@@ -102,6 +120,16 @@ impl World {
     /// A customer that registered an app in its Entra directory (granted `role`) but has
     /// not connected calbridge yet: what its admin will type into the portal.
     pub async fn prospect(&self, name: &str, domain: &str, role: AppRole) -> Prospect {
+        self.prospect_with(name, domain, role, false).await
+    }
+
+    async fn prospect_with(
+        &self,
+        name: &str,
+        domain: &str,
+        role: AppRole,
+        group_member_read: bool,
+    ) -> Prospect {
         let directory = Uuid::new_v4().to_string();
         let client = Uuid::new_v4().to_string();
         let secret = format!("{name}~secret.value");
@@ -115,6 +143,8 @@ impl World {
                 secret_expires: None,
                 role,
                 mailboxes: Vec::new(),
+                group_member_read,
+                groups: Vec::new(),
                 ews: None,
             })
             .unwrap();
@@ -139,6 +169,8 @@ impl World {
                 secret_expires: None,
                 role: AppRole::None,
                 mailboxes: Vec::new(),
+                group_member_read: false,
+                groups: Vec::new(),
                 ews: Some(EwsSpec {
                     username: username.clone(),
                     password: password.clone(),
