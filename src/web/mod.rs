@@ -85,6 +85,7 @@ route_table! {
     }
     SignedIn {
         post "/logout" => auth::logout;
+        post "/account/language" => auth::set_language;
     }
     Operator {
         get "/operator" => operator::tenants;

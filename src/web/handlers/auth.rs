@@ -133,6 +133,30 @@ pub async fn logout(
     Ok(response)
 }
 
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    lang: String,
+}
+
+/// Saves the signed-in person's language and shows the page they were on again in it.
+pub async fn set_language(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    req: actix_web::HttpRequest,
+    _user: Authenticated,
+    form: web::Form<LanguageForm>,
+) -> AppResult<HttpResponse> {
+    crate::services::accounts::set_locale(&state, &ctx.actor(), &form.lang).await?;
+    let back = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .and_then(|r| local_path(&r[url::Position::BeforePath..]));
+    Ok(see_other(back.unwrap_or_else(|| "/".to_owned())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::local_path;
