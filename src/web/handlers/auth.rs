@@ -104,7 +104,7 @@ fn refused(ctx: &RequestContext, outcome: LoginOutcome, email: String, next: &st
             (StatusCode::TOO_MANY_REQUESTS, t.fill(t.login_limited, secs), Some(secs))
         }
         LoginOutcome::Rejected | LoginOutcome::SignedIn(_) => {
-            (StatusCode::UNAUTHORIZED, t.login_failed.to_owned(), None)
+            (StatusCode::UNAUTHORIZED, t.login_failed_plain.to_owned(), None)
         }
     };
     let next = local_path(next).unwrap_or_default();
