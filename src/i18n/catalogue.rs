@@ -636,8 +636,8 @@ catalogue! {
 
     // Portal polish: per-row button names, the audit log in words, all-day appointments,
     // removing a user, confirmations and clearer messages.
-    user_sync_on_for => "Slå synkronisering til for {}", "Turn on sync for {}";
-    user_sync_off_for => "Slå synkronisering fra for {}", "Turn off sync for {}";
+    user_sync_on_for => "Slå til: synkronisering for {}", "Turn on sync for {}";
+    user_sync_off_for => "Slå fra: synkronisering for {}", "Turn off sync for {}";
     user_sync_turned_on => "Synkronisering slået til for {}.", "Sync turned on for {}.";
     user_sync_turned_off => "Synkronisering slået fra for {}.", "Sync turned off for {}.";
     user_edit_for => "Rediger {}", "Edit {}";

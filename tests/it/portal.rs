@@ -287,7 +287,7 @@ async fn all_day_appointments_read_as_days_not_midnights() {
         start: at(now),
         end: at(now + chrono::Duration::days(days)),
         all_day: true,
-        show_as: Some("oof".into()),
+        show_as: Some("busy".into()),
         ..Default::default()
     };
     let bo = world.person(&hansen, "bo", vec![all_day(1)]).await;

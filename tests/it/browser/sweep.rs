@@ -46,14 +46,21 @@ axe.run(document, { resultTypes: ['violations'] }).then(result => {
 /// excepted: a PowerShell line is read, not wrapped).
 const OVERFLOW: &str = r#"
 const found = [];
+const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+  (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\s+/).join('.') : '');
 if (document.documentElement.scrollWidth > window.innerWidth) {
-  found.push('the page is ' + document.documentElement.scrollWidth + ' px wide');
+  // The innermost boxes that stick out are the ones to fix.
+  const out = [...document.querySelectorAll('body *')].filter(el =>
+    el.getBoundingClientRect().right > window.innerWidth + 0.5 &&
+    ![...el.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 0.5));
+  found.push('the page is ' + document.documentElement.scrollWidth + ' px wide: ' +
+    out.slice(0, 3).map(el => name(el) + ' "' + el.textContent.trim().slice(0, 40) + '"').join(', '));
 }
 for (const el of document.querySelectorAll('body *')) {
   const style = getComputedStyle(el);
   if (el.tagName === 'PRE' || !['auto', 'scroll'].includes(style.overflowX)) continue;
   if (el.scrollWidth > el.clientWidth + 1) {
-    found.push((el.id ? '#' + el.id : el.tagName.toLowerCase() + '.' + el.className) + ' scrolls sideways');
+    found.push(name(el) + ' scrolls sideways');
   }
 }
 return found;
@@ -93,7 +100,7 @@ async fn seed(world: &World) -> Seeded {
         start: crate::support::world::at(now - chrono::Duration::hours(1)),
         duration: Some("1d".into()),
         all_day: true,
-        show_as: Some("oof".into()),
+        show_as: Some("busy".into()),
         ..Default::default()
     };
     world.person(&hansen, "bo", vec![all_day]).await;
