@@ -56,7 +56,8 @@ async fn the_audit_log_speaks_in_words_not_codes() {
     world.app.create_member(hansen.id, "desk@hansen.dk", "receptionist").await;
     let admin = world.app.browser();
     admin.login("admin@hansen.dk", PASSWORD).await;
-    let res = admin.submit("/integrations", "/integrations/tokens", &[("name", "Omstilling")]).await;
+    let res =
+        admin.submit("/integrations", "/integrations/tokens", &[("name", "Omstilling")]).await;
     assert!(res.status < 400, "{}", res.status);
 
     let page = admin.get("/audit").await;

@@ -56,7 +56,10 @@ async fn driver_or_skip(test: &str) -> Option<Driver> {
             std::env::var("CALBRIDGE_BROWSER_TESTS").is_err(),
             "CALBRIDGE_BROWSER_TESTS is set, but chromium or chromedriver is missing"
         );
-        crate::support::skip(test, "needs chromium and chromedriver (apt-get install chromium chromium-driver)");
+        crate::support::skip(
+            test,
+            "needs chromium and chromedriver (apt-get install chromium chromium-driver)",
+        );
     }
     driver
 }
@@ -230,7 +233,11 @@ async fn a_new_customer_connects_microsoft_365_in_the_browser_and_sees_the_board
 /// then the right one, and the board.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_municipality_connects_exchange_on_premises_in_the_browser() {
-    let Some(driver) = driver_or_skip("a_municipality_connects_exchange_on_premises_in_the_browser").await else { return };
+    let Some(driver) =
+        driver_or_skip("a_municipality_connects_exchange_on_premises_in_the_browser").await
+    else {
+        return;
+    };
     let world = World::new_with(|c| c.ews_allow_private = true).await;
     let fjordby = world.exchange_prospect("Fjordby", "fjordby.dk").await;
     let now = now();

@@ -199,7 +199,8 @@ async fn removing_a_user_asks_on_a_page_of_its_own_first() {
     assert!(ask.body.contains(&format!("action=\"/users/{anna}/delete\"")));
     assert_eq!(admin.get(&format!("/users/{anna}")).await.status, 200, "still there");
 
-    let res = admin.submit(&format!("/users/{anna}/delete"), &format!("/users/{anna}/delete"), &[]).await;
+    let res =
+        admin.submit(&format!("/users/{anna}/delete"), &format!("/users/{anna}/delete"), &[]).await;
     assert_eq!(res.location(), Some("/users?done=removed"));
     assert_eq!(admin.get(&format!("/users/{anna}")).await.status, 404);
     assert_eq!(admin.get(&format!("/users/{anna}/delete")).await.status, 404);
@@ -224,12 +225,15 @@ async fn toggling_sync_says_what_happened_and_a_refusal_stands_beside_its_toggle
     assert_eq!(res.status, 409);
     let row_start = res.body.find(&format!("/users/{bo}/sync")).unwrap();
     let row = &res.body[row_start..row_start + res.body[row_start..].find("</tr>").unwrap()];
-    assert!(row.contains(&format!("id=\"sync-error-{bo}\"")) && row.contains("All licences are in use"));
+    assert!(
+        row.contains(&format!("id=\"sync-error-{bo}\"")) && row.contains("All licences are in use")
+    );
     assert!(row.contains(&format!("aria-describedby=\"sync-error-{bo}\"")));
     assert!(!res.body.contains("id=\"e-sync\""), "not at the add form");
 
     // Adding with sync ticked: the reason stands at the add form's checkbox.
-    let res = admin.submit("/users", "/users", &[("email", "carl@hansen.dk"), ("sync", "on")]).await;
+    let res =
+        admin.submit("/users", "/users", &[("email", "carl@hansen.dk"), ("sync", "on")]).await;
     assert_eq!(res.status, 422);
     let form = &res.body[res.body.find("action=\"/users\"").unwrap()..];
     assert!(form.contains("id=\"e-sync\"") && form.contains("All licences are in use"));

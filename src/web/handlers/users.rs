@@ -5,11 +5,11 @@ use serde::Deserialize;
 use crate::auth::TenantAdmin;
 use crate::i18n::messages;
 use crate::services::directory;
+use crate::services::directory::UsersPage;
 use crate::services::{AppState, FieldErrors, FormError};
 use crate::web::error::AppResult;
 use crate::web::extract::RequestContext;
 use crate::web::see_other;
-use crate::services::directory::UsersPage;
 use crate::web::views::tenant::{UserEditView, UserForm, UserRemoveView, UsersView};
 use crate::web::views::{Page, ok, refused_status, render};
 
@@ -112,7 +112,10 @@ pub async fn set_sync(
         Err(FormError::Refused(r)) => {
             // The licence message goes beside the toggle that was refused.
             let page = users_page(&ctx, None);
-            let view = UsersView { failed_row: Some(*id), ..view(page, r.page, UserForm::default(), r.errors) };
+            let view = UsersView {
+                failed_row: Some(*id),
+                ..view(page, r.page, UserForm::default(), r.errors)
+            };
             Ok(render(refused_status(r.conflict), &view))
         }
         Err(FormError::Other(e)) => Err(e.into()),

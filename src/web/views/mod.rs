@@ -282,7 +282,9 @@ impl Page {
             .map(|part| {
                 if let Some(reason) = part.strip_prefix("failed: ") {
                     return match reason.parse::<FailureReason>() {
-                        Ok(reason) => format!("{}: {}", t.audit_failed, self.explain(reason).problem),
+                        Ok(reason) => {
+                            format!("{}: {}", t.audit_failed, self.explain(reason).problem)
+                        }
                         Err(_) => format!("{}: {reason}", t.audit_failed),
                     };
                 }

@@ -63,6 +63,22 @@ for (const el of document.querySelectorAll('body *')) {
     found.push(name(el) + ' scrolls sideways');
   }
 }
+for (const el of document.querySelectorAll('main button, main a.button, main input, main select')) {
+  const box = el.getBoundingClientRect();
+  if (box.width > 0 && (box.left < 0 || box.right > window.innerWidth + 0.5)) {
+    found.push(name(el) + ' "' + el.textContent.trim().slice(0, 40) + '" is out of reach');
+  }
+}
+// The board's first row reads person, then state, before anything else.
+const row = document.querySelector('table.board tbody tr');
+if (row) {
+  const top = sel => row.querySelector(sel).getBoundingClientRect().top;
+  const others = [...row.querySelectorAll('td:not(.person):not(.state-cell)')]
+    .filter(td => td.getBoundingClientRect().height > 0).map(td => td.getBoundingClientRect().top);
+  if (!(top('td.person') <= top('td.state-cell') && others.every(t => t >= top('td.state-cell')))) {
+    found.push('the board does not show person and state first');
+  }
+}
 return found;
 "#;
 
@@ -106,9 +122,8 @@ async fn seed(world: &World) -> Seeded {
     world.person(&hansen, "bo", vec![all_day]).await;
     world.person(&hansen, "carl", vec![]).await;
     world.sync(&hansen).await;
-    let created = invites::create(&world.state, &actor, scope, "ny@hansen.dk", "receptionist")
-        .await
-        .unwrap();
+    let created =
+        invites::create(&world.state, &actor, scope, "ny@hansen.dk", "receptionist").await.unwrap();
     let token = api_tokens::create(&world.state, &actor, scope, "Omstillingsbord").await.unwrap();
     let hook = webhooks::EndpointInput {
         url: "http://127.0.0.1:9/hansen/omstillingsbord/calbridge-webhook".into(),
@@ -219,19 +234,21 @@ async fn set_width(client: &Client, width: u32) {
 
 /// The problems of the page on screen: sideways scrolling and axe-core's findings.
 async fn check(client: &Client) -> Vec<String> {
-    let mut problems: Vec<String> = serde_json::from_value(
-        client.execute(OVERFLOW, vec![]).await.unwrap(),
-    )
-    .unwrap();
+    let mut problems: Vec<String> =
+        serde_json::from_value(client.execute(OVERFLOW, vec![]).await.unwrap()).unwrap();
     client.execute(AXE, vec![]).await.unwrap();
     let found = client.execute_async(RUN_AXE, vec![]).await.unwrap();
     match serde_json::from_value::<Vec<(String, String)>>(found.clone()) {
-        Ok(violations) => {
-            problems.extend(violations.into_iter().map(|(rule, target)| format!("{rule} at {target}")))
-        }
+        Ok(violations) => problems
+            .extend(violations.into_iter().map(|(rule, target)| format!("{rule} at {target}"))),
         Err(_) => panic!("axe-core did not run: {found}"),
     }
     problems
+}
+
+/// One line of the table the sweep prints: page × width × language.
+fn line(viewer: &str, page: &str, width: &str, lang: &str, result: &str) -> String {
+    format!("{viewer:<10} {page:<58} {width:>5} {lang:<4} {result}")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -262,22 +279,27 @@ async fn every_page_fits_a_phone_and_passes_axe_in_both_languages() {
                 for path in &paths {
                     client.goto(&format!("{base}{path}")).await.unwrap();
                     let shown = client.current_url().await.unwrap().path().to_owned();
-                    let page_lang =
-                        client.execute("return document.documentElement.lang", vec![]).await.unwrap();
+                    let page_lang = client
+                        .execute("return document.documentElement.lang", vec![])
+                        .await
+                        .unwrap();
                     let mut problems = check(&client).await;
                     if page_lang != lang {
                         problems.push(format!("the page is in {page_lang}, not {lang}"));
                     }
-                    let page = if shown == *path { path.clone() } else { format!("{path} → {shown}") };
-                    table.push(format!(
-                        "{:<10} {:<58} {:>5} {}  {}",
-                        format!("{viewer:?}"),
-                        page,
-                        width,
-                        lang,
-                        if problems.is_empty() { "ok".to_owned() } else { format!("{} problem(s)", problems.len()) }
-                    ));
-                    failures.extend(problems.into_iter().map(|p| format!("{page} {width} px {lang} ({viewer:?}): {p}")));
+                    let page =
+                        if shown == *path { path.clone() } else { format!("{path} → {shown}") };
+                    let result = match problems.len() {
+                        0 => "ok".to_owned(),
+                        n => format!("{n} problem(s)"),
+                    };
+                    let who = format!("{viewer:?}");
+                    table.push(line(&who, &page, &width.to_string(), lang, &result));
+                    failures.extend(
+                        problems
+                            .into_iter()
+                            .map(|p| format!("{page} {width} px {lang} ({who}): {p}")),
+                    );
                 }
             }
         }
@@ -286,11 +308,12 @@ async fn every_page_fits_a_phone_and_passes_axe_in_both_languages() {
     {
         use std::io::Write;
         let mut err = std::io::stderr();
-        let _ = writeln!(err, "{:<10} {:<58} {:>5} {}  {}", "viewer", "page", "width", "lang", "result");
+        let _ = writeln!(err, "{}", line("viewer", "page", "width", "lang", "result"));
         for line in &table {
             let _ = writeln!(err, "{line}");
         }
-        let _ = writeln!(err, "{} page views in {:.1} s", table.len(), started.elapsed().as_secs_f64());
+        let _ =
+            writeln!(err, "{} page views in {:.1} s", table.len(), started.elapsed().as_secs_f64());
     }
     assert!(failures.is_empty(), "{} problem(s):\n{}", failures.len(), failures.join("\n"));
 }
