@@ -2,10 +2,13 @@
 //! 390 px, in a real headless Chromium: nothing makes the page scroll sideways, and axe-core
 //! (vendored in `tests/fixtures/axe/`, see its README) finds no serious or critical problem.
 //!
+//! With `CALBRIDGE_SWEEP_SCREENSHOTS=<folder>` it saves a screenshot of every view there.
+//!
 //! The pages come from the route table, so a new page is swept the moment it is added; a
 //! `GET` route that is neither a page nor listed in [`NOT_PAGES`] fails the test.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
 use calbridge::web::{Access, ROUTES};
@@ -284,6 +287,12 @@ async fn every_page_fits_a_phone_and_passes_axe_in_both_languages() {
                         .await
                         .unwrap();
                     let mut problems = check(&client).await;
+                    if let Some(dir) = std::env::var_os("CALBRIDGE_SWEEP_SCREENSHOTS") {
+                        let name =
+                            format!("{viewer:?}-{lang}-{width}{}.png", path.replace('/', "_"));
+                        let png = client.screenshot().await.unwrap();
+                        std::fs::write(Path::new(&dir).join(name), png).unwrap();
+                    }
                     if page_lang != lang {
                         problems.push(format!("the page is in {page_lang}, not {lang}"));
                     }
