@@ -136,3 +136,19 @@ pub async fn set_disabled_in_tenant(
     }
     Ok(updated.rows_affected > 0)
 }
+
+/// Saves the account's own language (`None`: its tenant's, or the browser's).
+pub async fn set_locale(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    locale: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    account::Entity::update_many()
+        .col_expr(account::Column::Locale, Expr::value(locale))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

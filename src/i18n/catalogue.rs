@@ -45,7 +45,6 @@ catalogue! {
     login_email => "E-mail", "E-mail";
     login_password => "Adgangskode", "Password";
     login_submit => "Log ind", "Sign in";
-    login_failed => "Forkert e-mail eller adgangskode. Efter mange forkerte forsøg er kontoen midlertidigt spærret; prøv igen om lidt.", "Wrong e-mail or password. After many failed attempts the account is paused for a while; try again later.";
     login_limited => "For mange mislykkede login fra dit netværk. Vent {} sekunder og prøv igen.", "Too many failed sign-ins from your network. Wait {} seconds and try again.";
     login_busy => "Tjenesten har travlt lige nu. Vent et øjeblik og prøv igen.", "The service is busy right now. Wait a moment and try again.";
     logged_out => "Du er logget ud.", "You are signed out.";
@@ -83,7 +82,6 @@ catalogue! {
     invalid_webhook_private => "Adressen peger på et internt netværk eller denne maskine. Webhooks sendes kun til offentlige adresser.", "The address points to an internal network or this machine. Webhooks are only sent to public addresses.";
     invalid_webhook_unresolvable => "Værtsnavnet kunne ikke slås op i DNS. Tjek stavningen.", "The host name could not be found in DNS. Check the spelling.";
     invalid_webhook_events => "Vælg mindst én hændelse.", "Choose at least one event.";
-    invalid_too_long => "For langt.", "Too long.";
     invalid_email => "Ikke en gyldig e-mailadresse.", "Not a valid e-mail address.";
     invalid_cvr => "Et CVR-nummer har 8 cifre.", "A CVR number has 8 digits.";
     invalid_licences => "Angiv et helt tal fra 0 til 100000.", "Enter a whole number from 0 to 100000.";
@@ -180,7 +178,6 @@ catalogue! {
     dashboard_next => "Næste skridt", "Next steps";
     dashboard_next_users => "Tilføj de brugere, hvis kalender skal læses", "Add the users whose calendars are to be read";
     dashboard_next_team => "Inviter receptionister og andre administratorer", "Invite receptionists and other administrators";
-    dashboard_receptionist => "Her vil du kunne se, hvem der er optaget, og hvornår de er ledige igen.", "Here you will see who is busy and when they are free again.";
 
     // Availability states
     avail_free => "Ledig", "Available";
@@ -667,4 +664,43 @@ catalogue! {
     group_unavailable_fix => "Der prøves igen ved næste synkronisering. Bliver det ved, så se forbindelsens status.", "It is tried again at the next sync. If it persists, check the connection's status.";
     action_group_set => "Entra-gruppe valgt", "Entra group chosen";
     action_group_synced => "Synkronisering fra Entra-gruppe", "Sync from Entra group";
+
+    // Portal polish: per-row button names, the audit log in words, all-day appointments,
+    // removing a user, confirmations and clearer messages.
+    user_sync_on_for => "Slå til: synkronisering for {}", "Turn on sync for {}";
+    user_sync_off_for => "Slå fra: synkronisering for {}", "Turn off sync for {}";
+    user_sync_turned_on => "Synkronisering slået til for {}.", "Sync turned on for {}.";
+    user_sync_turned_off => "Synkronisering slået fra for {}.", "Sync turned off for {}.";
+    user_edit_for => "Rediger {}", "Edit {}";
+    user_remove_for => "Fjern {}", "Remove {}";
+    user_remove_title => "Fjern bruger?", "Remove user?";
+    user_remove_what => "{} fjernes fra kartoteket. Kalenderen læses ikke længere, og personen forsvinder fra tavlen og fra API'et. Personen kan tilføjes igen senere.", "{} will be removed from the directory. Their calendar will no longer be read, and they disappear from the board and the API. You can add them again later.";
+    user_remove_yes => "Ja, fjern brugeren", "Yes, remove the user";
+    team_disable_for => "Deaktiver {}", "Disable {}";
+    team_enable_for => "Genaktiver {}", "Re-enable {}";
+    invite_revoke_for => "Tilbagekald invitationen til {}", "Revoke the invitation to {}";
+    invalid_too_long_limit => "For langt: højst {} tegn.", "Too long: at most {} characters.";
+    login_failed_plain => "Forkert e-mail eller adgangskode.", "Wrong e-mail or password.";
+    presence_empty_board_admin => "Der er ingen personer på tavlen endnu. Tilføj dem under", "There is nobody on the board yet. Add people under";
+    presence_empty_board_member => "Der er ingen personer på tavlen endnu. Bed din administrator om at tilføje dem.", "There is nobody on the board yet. Ask your administrator to add people.";
+    until_all_day => "hele dagen", "all day";
+    all_day => "Hele dagen", "All day";
+    day_tomorrow => "i morgen", "tomorrow";
+    weekday_mon => "mandag", "Monday";
+    weekday_tue => "tirsdag", "Tuesday";
+    weekday_wed => "onsdag", "Wednesday";
+    weekday_thu => "torsdag", "Thursday";
+    weekday_fri => "fredag", "Friday";
+    weekday_sat => "lørdag", "Saturday";
+    weekday_sun => "søndag", "Sunday";
+    audit_command_line => "kommandolinjen", "command line";
+    audit_passed => "bestået", "passed";
+    audit_failed => "mislykkedes", "failed";
+    action_api_token_created => "API-nøgle oprettet", "API token created";
+    action_api_token_revoked => "API-nøgle tilbagekaldt", "API token revoked";
+    action_webhook_created => "Webhook oprettet", "Webhook created";
+    action_webhook_updated => "Webhook ændret", "Webhook changed";
+    action_webhook_secret_rotated => "Webhook-hemmelighed skiftet", "Webhook secret replaced";
+    action_webhook_deleted => "Webhook slettet", "Webhook deleted";
+    action_webhook_test_sent => "Testhændelse sendt til webhook", "Test event sent to webhook";
 }

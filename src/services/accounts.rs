@@ -94,3 +94,14 @@ pub async fn set_disabled(
         .await?;
     Ok(())
 }
+
+/// The signed-in person's choice of language, saved on their account so every page and
+/// every device shows it from now on.
+pub async fn set_locale(state: &AppState, actor: &Actor, code: &str) -> Result<()> {
+    let account_id = actor.account_id.ok_or(Error::NotFound)?;
+    let locale = crate::domain::Locale::parse(code)
+        .ok_or_else(|| Error::Invalid(FieldErrors::single("lang", Invalid::Locale)))?;
+    accounts::set_locale(&state.db, account_id, Some(locale.code().to_owned()), state.clock.now())
+        .await?;
+    Ok(())
+}

@@ -50,7 +50,7 @@ pub(super) fn validate(
         // never is. Catching the mix-up here saves a round of AADSTS7000215.
         errors.add("client_secret", Invalid::SecretLooksLikeId);
     } else if secret.len() > 1024 {
-        errors.add("client_secret", Invalid::TooLong);
+        errors.add("client_secret", Invalid::TooLong(1024));
     }
     let secret_expires_on =
         match input.secret_expires.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

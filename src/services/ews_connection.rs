@@ -70,7 +70,7 @@ pub fn validate(
     if url.is_empty() {
         errors.add("ews_url", Invalid::Required);
     } else if url.len() > MAX_URL {
-        errors.add("ews_url", Invalid::TooLong);
+        errors.add("ews_url", Invalid::TooLong(MAX_URL));
     } else {
         match url::Url::parse(url) {
             Ok(parsed)
@@ -91,7 +91,7 @@ pub fn validate(
     if username.is_empty() {
         errors.add("ews_username", Invalid::Required);
     } else if username.len() > MAX_USERNAME {
-        errors.add("ews_username", Invalid::TooLong);
+        errors.add("ews_username", Invalid::TooLong(MAX_USERNAME));
     } else if !username_ok(username) {
         errors.add("ews_username", Invalid::EwsUsername);
     }
@@ -99,7 +99,7 @@ pub fn validate(
     if secret.is_empty() {
         errors.add("ews_password", Invalid::Required);
     } else if secret.len() > MAX_PASSWORD {
-        errors.add("ews_password", Invalid::TooLong);
+        errors.add("ews_password", Invalid::TooLong(MAX_PASSWORD));
     }
     let auth = EwsAuth::parse_input(&typed.auth).unwrap_or_else(|| {
         errors.add("ews_auth", Invalid::EwsAuth);
@@ -114,7 +114,7 @@ pub fn validate(
     };
     let ca_pem = typed.ca_pem.trim();
     if ca_pem.len() > MAX_CA_PEM {
-        errors.add("ews_ca_pem", Invalid::TooLong);
+        errors.add("ews_ca_pem", Invalid::TooLong(MAX_CA_PEM));
     } else if !ca_pem.is_empty() && !ca_ok(ca_pem) {
         errors.add("ews_ca_pem", Invalid::CaCertificate);
     }

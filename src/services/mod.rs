@@ -84,10 +84,13 @@ pub struct Actor {
     pub ip: Option<String>,
 }
 
+/// How the audit trail names the command line as an actor.
+pub const COMMAND_LINE: &str = "cli";
+
 impl Actor {
     /// The command line: whoever has shell access to the service.
     pub fn command_line() -> Actor {
-        Actor { account_id: None, email: Some("cli".into()), ip: None }
+        Actor { account_id: None, email: Some(COMMAND_LINE.into()), ip: None }
     }
 
     pub fn from_principal(p: &crate::auth::Principal, ip: Option<String>) -> Actor {

@@ -7,7 +7,8 @@ use crate::i18n::Messages;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalid {
     Required,
-    TooLong,
+    /// Longer than this many characters.
+    TooLong(usize),
     ControlCharacters,
     Email,
     Cvr,
@@ -53,10 +54,10 @@ pub enum Invalid {
 }
 
 impl Invalid {
-    pub fn message(self, t: &Messages) -> &'static str {
-        match self {
+    pub fn message(self, t: &Messages) -> std::borrow::Cow<'static, str> {
+        let text = match self {
             Invalid::Required => t.invalid_required,
-            Invalid::TooLong => t.invalid_too_long,
+            Invalid::TooLong(max) => return t.fill(t.invalid_too_long_limit, max).into(),
             Invalid::ControlCharacters => t.invalid_control_characters,
             Invalid::Email => t.invalid_email,
             Invalid::Cvr => t.invalid_cvr,
@@ -98,7 +99,8 @@ impl Invalid {
             Invalid::CalendarSystem => t.invalid_calendar_system,
             Invalid::GroupId => t.group_invalid_id,
             Invalid::GroupNeedsGraph => t.group_needs_graph,
-        }
+        };
+        text.into()
     }
 }
 
@@ -168,7 +170,7 @@ pub fn optional_text(
     if value.chars().any(char::is_control) {
         errors.add(field, Invalid::ControlCharacters);
     } else if value.chars().count() > max {
-        errors.add(field, Invalid::TooLong);
+        errors.add(field, Invalid::TooLong(max));
     }
     Some(value.to_owned())
 }

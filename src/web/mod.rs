@@ -85,6 +85,7 @@ route_table! {
     }
     SignedIn {
         post "/logout" => auth::logout;
+        post "/account/language" => auth::set_language;
     }
     Operator {
         get "/operator" => operator::tenants;
@@ -112,6 +113,7 @@ route_table! {
         get "/users/{id}" => users::edit;
         post "/users/{id}" => users::update;
         post "/users/{id}/sync" => users::set_sync;
+        get "/users/{id}/delete" => users::confirm_remove;
         post "/users/{id}/delete" => users::remove;
         get "/integrations" => integrations::page;
         post "/integrations/tokens" => integrations::create_token;

@@ -43,3 +43,36 @@ async fn audit_never_holds_passwords() {
     assert!(!dump.contains("my secret attempt 123"));
     assert!(!dump.contains(PASSWORD));
 }
+
+/// The log in words: actors, actions, roles, detail levels and test outcomes as people say
+/// them, never the codes stored.
+#[tokio::test]
+async fn the_audit_log_speaks_in_words_not_codes() {
+    use crate::support::world::World;
+    let world = World::new().await;
+    // Connected from the command line with full detail; invitations from the command line.
+    let hansen = world.customer("Hansen", "hansen.dk", "full").await;
+    world.app.create_member(hansen.id, "admin@hansen.dk", "tenant_admin").await;
+    world.app.create_member(hansen.id, "desk@hansen.dk", "receptionist").await;
+    let admin = world.app.browser();
+    admin.login("admin@hansen.dk", PASSWORD).await;
+    let res =
+        admin.submit("/integrations", "/integrations/tokens", &[("name", "Omstilling")]).await;
+    assert!(res.status < 400, "{}", res.status);
+
+    let page = admin.get("/audit").await;
+    let body = &page.body;
+    for words in [
+        "command line",
+        "Invitation accepted",
+        "admin@hansen.dk (Administrator)",
+        "desk@hansen.dk (Receptionist)",
+        "With subject and location (Calendars.Read)",
+        "API token created",
+    ] {
+        assert!(body.contains(words), "the log lacks {words:?}: {body}");
+    }
+    for code in [">cli<", "tenant_admin", "(receptionist)", "· full", "api_token.created"] {
+        assert!(!body.contains(code), "the log shows the code {code:?}");
+    }
+}

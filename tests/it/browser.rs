@@ -15,6 +15,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use crate::support::PASSWORD;
 use crate::support::world::{World, meeting, now, options};
 
+mod sweep;
+
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -43,6 +45,23 @@ async fn chromedriver() -> Option<Driver> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Some(Driver { _process: process, url: format!("http://127.0.0.1:{port}") })
+}
+
+/// The driver, or `None` after saying the test was skipped (failing instead when
+/// `CALBRIDGE_BROWSER_TESTS` demands the browser).
+async fn driver_or_skip(test: &str) -> Option<Driver> {
+    let driver = chromedriver().await;
+    if driver.is_none() {
+        assert!(
+            std::env::var("CALBRIDGE_BROWSER_TESTS").is_err(),
+            "CALBRIDGE_BROWSER_TESTS is set, but chromium or chromedriver is missing"
+        );
+        crate::support::skip(
+            test,
+            "needs chromium and chromedriver (apt-get install chromium chromium-driver)",
+        );
+    }
+    driver
 }
 
 async fn browser(driver: &Driver, profile: &Path) -> Client {
@@ -124,17 +143,8 @@ async fn invitation(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_customer_connects_microsoft_365_in_the_browser_and_sees_the_board() {
-    let Some(driver) = chromedriver().await else {
-        assert!(
-            std::env::var("CALBRIDGE_BROWSER_TESTS").is_err(),
-            "CALBRIDGE_BROWSER_TESTS is set, but chromium or chromedriver is missing"
-        );
-        crate::support::skip(
-            "a_new_customer_connects_microsoft_365_in_the_browser_and_sees_the_board",
-            "needs chromium and chromedriver (apt-get install chromium chromium-driver)",
-        );
-        return;
-    };
+    let test = "a_new_customer_connects_microsoft_365_in_the_browser_and_sees_the_board";
+    let Some(driver) = driver_or_skip(test).await else { return };
     let world = World::new().await;
     let hansen = world.prospect("Hansen", "hansen.dk", AppRole::CalendarsRead).await;
     let now = now();
@@ -223,15 +233,9 @@ async fn a_new_customer_connects_microsoft_365_in_the_browser_and_sees_the_board
 /// then the right one, and the board.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_municipality_connects_exchange_on_premises_in_the_browser() {
-    let Some(driver) = chromedriver().await else {
-        assert!(
-            std::env::var("CALBRIDGE_BROWSER_TESTS").is_err(),
-            "CALBRIDGE_BROWSER_TESTS is set, but chromium or chromedriver is missing"
-        );
-        crate::support::skip(
-            "a_municipality_connects_exchange_on_premises_in_the_browser",
-            "needs chromium and chromedriver (apt-get install chromium chromium-driver)",
-        );
+    let Some(driver) =
+        driver_or_skip("a_municipality_connects_exchange_on_premises_in_the_browser").await
+    else {
         return;
     };
     let world = World::new_with(|c| c.ews_allow_private = true).await;
@@ -300,14 +304,7 @@ async fn a_municipality_connects_exchange_on_premises_in_the_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_changes_a_row_in_place_and_keeps_what_the_receptionist_typed() {
     let test = "the_board_changes_a_row_in_place_and_keeps_what_the_receptionist_typed";
-    let Some(driver) = chromedriver().await else {
-        assert!(
-            std::env::var("CALBRIDGE_BROWSER_TESTS").is_err(),
-            "CALBRIDGE_BROWSER_TESTS is set, but chromium or chromedriver is missing"
-        );
-        crate::support::skip(test, "needs chromium and chromedriver");
-        return;
-    };
+    let Some(driver) = driver_or_skip(test).await else { return };
     let world = World::new().await;
     let hansen = world.customer("Hansen", "hansen.dk", "full").await;
     world.app.create_member(hansen.id, "reception@hansen.dk", "receptionist").await;

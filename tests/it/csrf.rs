@@ -94,14 +94,14 @@ async fn nothing_changes_state_on_get() {
     let user = app.add_user(tenant, "anna@hansen.dk").await;
     let admin = app.browser();
     admin.login("admin@hansen.dk", PASSWORD).await;
-    for path in [
-        "/logout".to_string(),
-        format!("/users/{user}/delete"),
-        format!("/users/{user}/sync?enabled=true"),
-    ] {
+    for path in ["/logout".to_string(), format!("/users/{user}/sync?enabled=true")] {
         let res = admin.get(&path).await;
         assert_eq!(res.status, 404, "{path}");
     }
+    // A GET of the removal only asks: the page with the button that posts it.
+    let ask = admin.get(&format!("/users/{user}/delete")).await;
+    assert_eq!(ask.status, 200);
+    assert!(ask.body.contains("method=\"post\""));
     assert_eq!(admin.get("/dashboard").await.status, 200, "still signed in");
     assert_eq!(user_count(&app, tenant).await, 1);
 }

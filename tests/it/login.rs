@@ -83,7 +83,11 @@ async fn wrong_password_and_unknown_email_look_the_same() {
         bodies.push(res.body.replace(email, "EMAIL").replace(&token, "TOKEN"));
     }
     assert!(bodies.iter().all(|b| b == &bodies[0]), "responses differ");
-    assert!(bodies[0].contains("Wrong e-mail or password"));
+    assert!(bodies[0].contains("Wrong e-mail or password."));
+    // One wrong password is just that: the message does not sound like a lockout.
+    for alarming in ["paused", "locked", "try again later", "attempts"] {
+        assert!(!bodies[0].contains(alarming), "{alarming}");
+    }
     // Both paths verify one argon2 hash, so neither is an order of magnitude faster.
     let known = timings[0] + timings[2];
     let unknown = timings[1] + timings[3];

@@ -92,11 +92,13 @@ async fn disabling_an_account_ends_its_sessions() {
     admin.login("admin@hansen.dk", PASSWORD).await;
     let receptionist = app.browser();
     receptionist.login("reception@hansen.dk", PASSWORD).await;
-    assert_eq!(receptionist.get("/dashboard").await.status, 200);
+    assert_eq!(receptionist.get("/presence").await.status, 200);
 
     let res = admin.submit("/team", &format!("/team/accounts/{reception}/disable"), &[]).await;
     assert_eq!(res.status, 303);
-    assert_eq!(receptionist.get("/dashboard").await.status, 303, "session ended");
+    let res = receptionist.get("/presence").await;
+    assert_eq!(res.status, 303, "session ended");
+    assert!(res.location().unwrap_or_default().starts_with("/login"));
     assert_eq!(receptionist.login("reception@hansen.dk", PASSWORD).await.status, 401);
 
     admin.submit("/team", &format!("/team/accounts/{reception}/enable"), &[]).await;

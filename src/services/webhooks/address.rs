@@ -22,7 +22,7 @@ pub async fn check(raw: &str, allow_private: bool) -> Result<Url, Invalid> {
         return Err(Invalid::Required);
     }
     if raw.len() > MAX_URL {
-        return Err(Invalid::TooLong);
+        return Err(Invalid::TooLong(MAX_URL));
     }
     let url = Url::parse(raw).map_err(|_| Invalid::WebhookUrl)?;
     let scheme_ok = url.scheme() == "https" || (allow_private && url.scheme() == "http");

@@ -104,7 +104,7 @@ fn refused(ctx: &RequestContext, outcome: LoginOutcome, email: String, next: &st
             (StatusCode::TOO_MANY_REQUESTS, t.fill(t.login_limited, secs), Some(secs))
         }
         LoginOutcome::Rejected | LoginOutcome::SignedIn(_) => {
-            (StatusCode::UNAUTHORIZED, t.login_failed.to_owned(), None)
+            (StatusCode::UNAUTHORIZED, t.login_failed_plain.to_owned(), None)
         }
     };
     let next = local_path(next).unwrap_or_default();
@@ -131,6 +131,30 @@ pub async fn logout(
     let mut response = see_other("/login?out=1");
     cookies::set(&mut response, &[cookies::removal(cookies::session_name(secure), secure)])?;
     Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    lang: String,
+}
+
+/// Saves the signed-in person's language and shows the page they were on again in it.
+pub async fn set_language(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    req: actix_web::HttpRequest,
+    _user: Authenticated,
+    form: web::Form<LanguageForm>,
+) -> AppResult<HttpResponse> {
+    crate::services::accounts::set_locale(&state, &ctx.actor(), &form.lang).await?;
+    let back = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .and_then(|r| local_path(&r[url::Position::BeforePath..]));
+    Ok(see_other(back.unwrap_or_else(|| "/".to_owned())))
 }
 
 #[cfg(test)]

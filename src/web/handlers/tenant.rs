@@ -6,6 +6,7 @@ use crate::i18n::messages;
 use crate::services::{self, AppState};
 use crate::web::error::AppResult;
 use crate::web::extract::RequestContext;
+use crate::web::see_other;
 use crate::web::views::shared::AuditView;
 use crate::web::views::tenant::DashboardView;
 use crate::web::views::{Page, ok};
@@ -15,10 +16,13 @@ pub async fn dashboard(
     ctx: RequestContext,
     member: TenantMember,
 ) -> AppResult<HttpResponse> {
+    // The receptionist's work is the board; the dashboard is about running the tenant.
+    if member.principal.role != Role::TenantAdmin {
+        return Ok(see_other("/presence"));
+    }
     let dashboard = services::tenants::dashboard(&state, member.scope).await?;
     let page = Page::new(&ctx, messages(ctx.locale).dashboard_title, "/dashboard");
-    let is_admin = member.principal.role == Role::TenantAdmin;
-    Ok(ok(&DashboardView { page, is_admin, dashboard }))
+    Ok(ok(&DashboardView { page, dashboard }))
 }
 
 pub async fn audit(

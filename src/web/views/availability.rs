@@ -48,7 +48,7 @@ pub struct BoardRow {
 }
 
 impl BoardRow {
-    fn new(e: PresenceEntry, page: &Page) -> BoardRow {
+    fn new(e: PresenceEntry, page: &Page, now: &DateTime<Utc>) -> BoardRow {
         let t = page.t;
         let appointment =
             e.appointment.as_ref().map_or(String::new(), |a| a.describe(t.avail_private));
@@ -66,7 +66,7 @@ impl BoardRow {
             String::new()
         };
         BoardRow {
-            until: e.until.map_or(String::new(), |u| t.fill(t.avail_until, page.clock(&u))),
+            until: e.until.map_or(String::new(), |u| page.until(&u, now)),
             name: e.name.clone().unwrap_or_else(|| e.email.clone()),
             email: e.email,
             extension: e.extension.unwrap_or_default(),
@@ -106,7 +106,11 @@ impl BoardLive {
         };
         let updated = board.generated_at.with_timezone(&page.tz).format("%H:%M:%S");
         BoardLive {
-            rows: board.entries.into_iter().map(|e| BoardRow::new(e, page)).collect(),
+            rows: board
+                .entries
+                .into_iter()
+                .map(|e| BoardRow::new(e, page, &board.generated_at))
+                .collect(),
             available: board.available,
             total: board.total,
             updated: t.fill(t.presence_updated, updated),
@@ -269,11 +273,10 @@ impl RulesView {
                             }
                         }
                         if let Some(until) = s.until.filter(|_| !s.available) {
-                            sees =
-                                format!("{sees} ({})", t.fill(t.avail_until, page.clock(&until)));
+                            sees = format!("{sees} ({})", page.until(&until, &s.from));
                         }
                         PreviewRow {
-                            time: format!("{}–{}", page.clock(&s.from), page.clock(&s.to)),
+                            time: page.span(&s.from, &s.to),
                             state: s.state.as_str(),
                             sees,
                             why: why(t, s.why),

@@ -37,7 +37,7 @@ pub struct Page {
     /// "e-mail · role" of the signed-in account.
     pub user: Option<(String, &'static str)>,
     pub tenant_name: Option<String>,
-    pub notice: Option<&'static str>,
+    pub notice: Option<String>,
     pub tz: chrono_tz::Tz,
 }
 
@@ -80,6 +80,11 @@ impl Page {
         }
     }
 
+    /// Whether the reader's navigation leads to `href` (what to point them to depends on it).
+    pub fn can_open(&self, href: &str) -> bool {
+        self.nav.iter().any(|item| item.href == href)
+    }
+
     /// "Title · part", for pages inside a larger flow.
     pub fn with_title_suffix(mut self, part: &str) -> Page {
         self.title = format!("{} · {part}", self.title);
@@ -87,6 +92,12 @@ impl Page {
     }
 
     pub fn with_notice(mut self, notice: Option<&'static str>) -> Page {
+        self.notice = notice.map(str::to_owned);
+        self
+    }
+
+    /// A confirmation composed for this request ("Sync turned on for Anna Jensen.").
+    pub fn with_message(mut self, notice: Option<String>) -> Page {
         self.notice = notice;
         self
     }
@@ -103,6 +114,61 @@ impl Page {
     /// Just the hour and minute, in the caller's time zone.
     pub fn clock(&self, at: &DateTime<Utc>) -> String {
         at.with_timezone(&self.tz).format("%H:%M").to_string()
+    }
+
+    /// "until 14:30" — and for what ends at midnight (all-day appointments), the last day
+    /// it covers instead of "until 00:00": "all day", "until tomorrow", "until Monday",
+    /// "until 24.12". Days count from the day of `reference` (now, or the previewed day).
+    pub fn until(&self, until: &DateTime<Utc>, reference: &DateTime<Utc>) -> String {
+        use chrono::Datelike;
+        let t = self.t;
+        let end = until.with_timezone(&self.tz);
+        let today = reference.with_timezone(&self.tz).date_naive();
+        let at_midnight = end.time() == chrono::NaiveTime::MIN;
+        let (day, time) = if at_midnight {
+            (end.date_naive().pred_opt().unwrap_or(end.date_naive()), None)
+        } else {
+            (end.date_naive(), Some(end.format("%H:%M").to_string()))
+        };
+        let when = match (day - today).num_days() {
+            ..=0 => None,
+            1 => Some(t.day_tomorrow.to_owned()),
+            2..=6 => Some(
+                match day.weekday() {
+                    chrono::Weekday::Mon => t.weekday_mon,
+                    chrono::Weekday::Tue => t.weekday_tue,
+                    chrono::Weekday::Wed => t.weekday_wed,
+                    chrono::Weekday::Thu => t.weekday_thu,
+                    chrono::Weekday::Fri => t.weekday_fri,
+                    chrono::Weekday::Sat => t.weekday_sat,
+                    chrono::Weekday::Sun => t.weekday_sun,
+                }
+                .to_owned(),
+            ),
+            _ => Some(match self.locale {
+                Locale::Da => day.format("%-d.%-m.").to_string(),
+                Locale::En => day.format("%-d %b").to_string(),
+            }),
+        };
+        match (when, time) {
+            (None, None) => t.until_all_day.to_owned(),
+            (None, Some(time)) => t.fill(t.avail_until, time),
+            (Some(when), None) => t.fill(t.avail_until, when),
+            (Some(when), Some(time)) => t.fill(t.avail_until, format!("{when} {time}")),
+        }
+    }
+
+    /// A stretch of one day, "09:00–10:30"; midnight to midnight is "All day", and a stretch
+    /// that runs to the end of the day ends at 24:00, never at 00:00.
+    pub fn span(&self, from: &DateTime<Utc>, to: &DateTime<Utc>) -> String {
+        let (start, end) = (from.with_timezone(&self.tz), to.with_timezone(&self.tz));
+        let midnight = chrono::NaiveTime::MIN;
+        if start.time() == midnight && end.time() == midnight && end > start {
+            return self.t.all_day.to_owned();
+        }
+        let end_text =
+            if end.time() == midnight && end > start { "24:00".to_owned() } else { self.clock(to) };
+        format!("{}–{end_text}", self.clock(from))
     }
 
     pub fn time_opt(&self, at: &Option<DateTime<Utc>>) -> String {
@@ -178,9 +244,66 @@ impl Page {
             "reauth.failed" => t.action_reauth_failed,
             "group.set" => t.action_group_set,
             "group.synced" => t.action_group_synced,
+            "api_token.created" => t.action_api_token_created,
+            "api_token.revoked" => t.action_api_token_revoked,
+            "webhook.created" => t.action_webhook_created,
+            "webhook.updated" => t.action_webhook_updated,
+            "webhook.secret_rotated" => t.action_webhook_secret_rotated,
+            "webhook.deleted" => t.action_webhook_deleted,
+            "webhook.test_sent" => t.action_webhook_test_sent,
             other => return other.to_owned(),
         };
         known.to_owned()
+    }
+
+    /// Who did it, in words: a person's address, the command line, or the service itself.
+    pub fn actor(&self, actor: &Option<String>) -> String {
+        match actor.as_deref() {
+            None => self.t.audit_system.to_owned(),
+            Some(crate::services::COMMAND_LINE) => self.t.audit_command_line.to_owned(),
+            Some(who) => who.to_owned(),
+        }
+    }
+
+    /// What an audit entry was about, with the codes it records (roles, detail levels, test
+    /// outcomes) in words: "anna@x.dk (receptionist)", "Microsoft 365 · … · with subject
+    /// and location".
+    pub fn audit_target(&self, target: &str) -> String {
+        let t = self.t;
+        let word = |w: &str| -> Option<String> {
+            let label = match w {
+                "operator" | "tenant_admin" | "receptionist" => self.role(&w.parse().ok()?),
+                "free_busy" => t.conn_detail_free_busy,
+                "full" => t.conn_detail_full,
+                "passed" => t.audit_passed,
+                _ => return None,
+            };
+            Some(label.to_owned())
+        };
+        target
+            .split(" · ")
+            .map(|part| {
+                if let Some(reason) = part.strip_prefix("failed: ") {
+                    return match reason.parse::<FailureReason>() {
+                        Ok(reason) => {
+                            format!("{}: {}", t.audit_failed, self.explain(reason).problem)
+                        }
+                        Err(_) => format!("{}: {reason}", t.audit_failed),
+                    };
+                }
+                if let Some(label) = word(part) {
+                    return label;
+                }
+                // "address (role)"
+                match part.strip_suffix(')').and_then(|p| p.rsplit_once(" (")) {
+                    Some((before, code)) if word(code).is_some() => {
+                        format!("{before} ({})", word(code).unwrap_or_default())
+                    }
+                    _ => part.to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
     }
 
     /// A warning about the client secret's expiry, in words.
@@ -198,8 +321,8 @@ impl Page {
     }
 
     /// The message for a field, or "" when the field is fine.
-    pub fn problem(&self, errors: &FieldErrors, field: &str) -> &'static str {
-        errors.get(field).map_or("", |p: Invalid| p.message(self.t))
+    pub fn problem(&self, errors: &FieldErrors, field: &str) -> std::borrow::Cow<'static, str> {
+        errors.get(field).map_or("".into(), |p: Invalid| p.message(self.t))
     }
 }
 

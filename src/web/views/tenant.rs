@@ -12,7 +12,6 @@ use crate::services::tenants::Dashboard;
 #[template(path = "tenant/dashboard.html")]
 pub struct DashboardView {
     pub page: Page,
-    pub is_admin: bool,
     pub dashboard: Dashboard,
 }
 
@@ -66,6 +65,52 @@ pub struct UsersView {
     pub directory: UsersPage,
     pub form: UserForm,
     pub errors: FieldErrors,
+    /// The row whose sync toggle was refused; `None`: the add form's problem, if any.
+    pub failed_row: Option<Uuid>,
+}
+
+impl UsersView {
+    /// The confirmation after a change: "Sync turned on for Anna Jensen."
+    pub fn notice(
+        t: &'static crate::i18n::Messages,
+        done: Option<&str>,
+        user: Option<Uuid>,
+        directory: &UsersPage,
+    ) -> Option<String> {
+        let name = user
+            .and_then(|id| directory.users.iter().find(|u| u.id == id))
+            .map(|u| u.display_name.clone().unwrap_or_else(|| u.email.clone()));
+        match (done?, name) {
+            ("added", _) => Some(t.user_added.to_owned()),
+            ("removed", _) => Some(t.user_removed.to_owned()),
+            ("saved", _) => Some(t.saved.to_owned()),
+            ("sync_on", Some(name)) => Some(t.fill(t.user_sync_turned_on, name)),
+            ("sync_off", Some(name)) => Some(t.fill(t.user_sync_turned_off, name)),
+            _ => None,
+        }
+    }
+
+    /// Whether this row's sync toggle was the one refused.
+    pub fn refused(&self, id: &Uuid) -> bool {
+        self.failed_row == Some(*id)
+    }
+
+    /// The sync problem shown beside the add form (not beside a row's toggle).
+    pub fn add_problem(&self, field: &str) -> std::borrow::Cow<'static, str> {
+        if self.failed_row.is_some() { "".into() } else { self.page.problem(&self.errors, field) }
+    }
+}
+
+/// The name a person goes by in the portal: their display name, else their address.
+pub fn name_of(user: &DirectoryUser) -> &str {
+    user.display_name.as_deref().unwrap_or(&user.email)
+}
+
+#[derive(Template)]
+#[template(path = "tenant/user_remove.html")]
+pub struct UserRemoveView {
+    pub page: Page,
+    pub user: DirectoryUser,
 }
 
 #[derive(Template)]
