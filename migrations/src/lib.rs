@@ -9,6 +9,7 @@ mod m20261203_000004_notices;
 mod m20261203_000005_scheduler;
 mod m20261203_000006_integrations;
 mod m20261203_000007_exchange_onprem;
+mod m20261203_000009_directory_imports;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_scheduler::Migration),
             Box::new(m20261203_000006_integrations::Migration),
             Box::new(m20261203_000007_exchange_onprem::Migration),
+            Box::new(m20261203_000009_directory_imports::Migration),
         ]
     }
 }

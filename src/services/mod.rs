@@ -31,6 +31,7 @@ pub mod sync;
 pub mod team;
 pub mod tenants;
 pub mod transitions;
+pub mod directory_import;
 mod validation;
 pub mod webhooks;
 

@@ -47,6 +47,16 @@ pub enum Invalid {
     EwsAuth,
     CaCertificate,
     CalendarSystem,
+    // User list import
+    ImportEmpty,
+    ImportTooLarge,
+    ImportTooManyRows,
+    ImportNoEmailColumn,
+    ImportRepeatedColumn,
+    ImportUnreadable,
+    ImportChanged,
+    ImportShortfall,
+    ImportNoFile,
 }
 
 impl Invalid {
@@ -93,6 +103,15 @@ impl Invalid {
             Invalid::EwsAuth => t.invalid_ews_auth,
             Invalid::CaCertificate => t.invalid_ca_certificate,
             Invalid::CalendarSystem => t.invalid_calendar_system,
+            Invalid::ImportEmpty => t.import_invalid_empty,
+            Invalid::ImportTooLarge => t.import_invalid_too_large,
+            Invalid::ImportTooManyRows => t.import_invalid_too_many_rows,
+            Invalid::ImportNoEmailColumn => t.import_invalid_no_email_column,
+            Invalid::ImportRepeatedColumn => t.import_invalid_repeated_column,
+            Invalid::ImportUnreadable => t.import_invalid_unreadable,
+            Invalid::ImportChanged => t.import_invalid_changed,
+            Invalid::ImportShortfall => t.import_invalid_shortfall,
+            Invalid::ImportNoFile => t.import_invalid_no_file,
         }
     }
 }
