@@ -698,6 +698,8 @@ catalogue! {
     import_preview_apply => "Importér", "Import";
     import_preview_nothing => "Filen ændrer intet: brugerlisten svarer allerede til den.", "The file changes nothing: the user list already matches it.";
     import_preview_other_file => "Vælg en anden fil", "Choose another file";
+    import_csv_file_name => "brugere", "users";
+    import_csv_template_name => "brugere-skabelon", "users-template";
     import_csv_email => "E-mail", "E-mail";
     import_csv_name => "Navn", "Name";
     import_csv_extension => "Lokalnummer", "Extension";

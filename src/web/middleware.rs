@@ -163,6 +163,14 @@ async fn submitted_token(req: &mut ServiceRequest) -> Result<Option<String>, App
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        return Ok(header_token.or(multipart_token(req).await?));
+    }
     if !is_form {
         return Ok(header_token);
     }
@@ -178,6 +186,37 @@ async fn submitted_token(req: &mut ServiceRequest) -> Result<Option<String>, App
         .map(|(_, v)| v.into_owned());
     req.set_payload(actix_web::dev::Payload::from(body));
     Ok(header_token.or(token))
+}
+
+/// The most a file upload form may send; the handler sets its own, lower limit for the file.
+const MULTIPART_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The CSRF field of a file upload form. The body is read (bounded), searched, and handed
+/// back to the handler unchanged.
+async fn multipart_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError> {
+    use futures_util::StreamExt;
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| AppError::Refused(StatusCode::BAD_REQUEST))?;
+        if body.len() + chunk.len() > MULTIPART_LIMIT {
+            return Err(AppError::Refused(StatusCode::PAYLOAD_TOO_LARGE));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let once = futures_util::stream::once(std::future::ready(Ok(body.clone())));
+    let mut form = actix_multipart::Multipart::new(req.headers(), once);
+    let mut token = None;
+    while let Some(Ok(mut field)) = form.next().await {
+        if field.name() == Some(csrf::FIELD) {
+            let value = field.bytes(256).await.ok().and_then(Result::ok);
+            token = value.and_then(|b| String::from_utf8(b.to_vec()).ok());
+            break;
+        }
+    }
+    req.set_payload(actix_web::dev::Payload::from(body));
+    Ok(token)
 }
 
 fn resolve_locale(req: &ServiceRequest, preferred: Option<Locale>) -> Locale {

@@ -115,6 +115,16 @@ fn refused(problem: FileProblem) -> Error {
     Error::Invalid(FieldErrors::single("file", invalid))
 }
 
+/// An uploaded file over the size limit, refused before it is read whole.
+pub fn too_large() -> Error {
+    refused(FileProblem::TooLarge)
+}
+
+/// An upload whose body broke off or was malformed.
+pub fn unreadable_upload() -> Error {
+    Error::Invalid(FieldErrors::single("file", Invalid::ImportNoFile))
+}
+
 fn file_name(raw: &str) -> String {
     let name: String = raw.chars().filter(|c| !c.is_control()).take(200).collect();
     if name.trim().is_empty() { "users.csv".to_owned() } else { name }
@@ -128,10 +138,10 @@ pub async fn upload(
     name: &str,
     bytes: &[u8],
 ) -> Result<Uuid> {
-    if bytes.len() > parse::MAX_BYTES {
-        return Err(refused(FileProblem::TooLarge));
+    if bytes.is_empty() && name.is_empty() {
+        return Err(Error::Invalid(FieldErrors::single("file", Invalid::ImportNoFile)));
     }
-    let (text, _) = parse::decode(bytes);
+    let text = checked_text(bytes)?;
     parse::parse_text(&text).map_err(refused)?;
     let now = state.clock.now();
     Ok(store::store(&state.db, scope, &file_name(name), text, now, now + KEEP_FOR).await?)

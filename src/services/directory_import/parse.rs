@@ -180,6 +180,9 @@ pub fn parse_text(text: &str) -> Result<Parsed, FileProblem> {
     if text.trim().is_empty() {
         return Err(FileProblem::Empty);
     }
+    // The CSV reader counts lines right only for `\n` endings; Windows writes `\r\n`.
+    let text = text.replace("\r\n", "\n");
+    let text = text.as_str();
     let separator = separator(text);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(separator as u8)
