@@ -365,8 +365,7 @@ async fn import_users(args: UserImportArgs) -> Result<(), Failure> {
     let state = state().await?;
     let scope = tenant_scope(&state, &args.tenant).await?;
     let name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let preview =
-        import::preview_file(&state, scope, &name, &bytes, args.remove_missing).await?;
+    let preview = import::preview_file(&state, scope, &name, &bytes, args.remove_missing).await?;
     let en = messages(Locale::En);
     for p in &preview.problems {
         let reason = match p.problem {
@@ -415,8 +414,7 @@ async fn import_users(args: UserImportArgs) -> Result<(), Failure> {
         enable_what_fits: args.enable_what_fits,
         digest: None,
     };
-    let done =
-        import::apply_file(&state, &Actor::command_line(), scope, &bytes, &choice).await?;
+    let done = import::apply_file(&state, &Actor::command_line(), scope, &bytes, &choice).await?;
     println!(
         "imported: new {}, changed {}, removed {}, sync on {}, sync off {}",
         done.new, done.updated, done.removed, done.sync_on, done.sync_off

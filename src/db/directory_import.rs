@@ -2,9 +2,9 @@
 //! waiting for the admin's confirmation.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
 use sea_orm::prelude::*;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, QuerySelect};
 
 use super::TenantScope;
 use super::entities::{availability, directory_import, directory_user};
@@ -162,14 +162,4 @@ pub async fn forget(db: &impl ConnectionTrait, scope: TenantScope, id: Uuid) -> 
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// How many users of the tenant have sync on (read inside the applying transaction).
-pub async fn count_enabled(db: &impl ConnectionTrait, scope: TenantScope) -> Result<u64, DbErr> {
-    directory_user::Entity::find()
-        .select_only()
-        .filter(directory_user::Column::TenantId.eq(scope.tenant_id()))
-        .filter(directory_user::Column::SyncEnabled.eq(true))
-        .count(db)
-        .await
 }

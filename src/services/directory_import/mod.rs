@@ -166,7 +166,13 @@ async fn planned(
     Ok((parsed, plan))
 }
 
-fn preview_of(id: Option<Uuid>, name: String, parsed: parse::Parsed, plan: &Plan, remove: bool) -> Preview {
+fn preview_of(
+    id: Option<Uuid>,
+    name: String,
+    parsed: parse::Parsed,
+    plan: &Plan,
+    remove: bool,
+) -> Preview {
     let acting = plan.rows.iter().filter(|p| p.acts());
     let changes: Vec<PreviewRow> = acting
         .take(SHOWN)
@@ -291,7 +297,7 @@ async fn apply_text(
         return Err(Error::Conflict(FieldErrors::single("sync", Invalid::ImportShortfall)));
     }
     let summary = execute(&txn, scope, &plan, now).await?;
-    if plan.granted > 0 && store::count_enabled(&txn, scope).await? > plan.enabled_after {
+    if plan.granted > 0 && directory::count_enabled(&txn, scope).await? > plan.enabled_after {
         // Someone switched sync on for others meanwhile; the licences no longer suffice.
         return Err(Error::Conflict(FieldErrors::single("sync", Invalid::NoLicenceLeft)));
     }
@@ -374,8 +380,14 @@ fn csv_file(locale: Locale, users: &[DirectoryUser]) -> Result<Vec<u8>> {
         .terminator(csv::Terminator::CRLF)
         .from_writer(b"\xEF\xBB\xBF".to_vec());
     let internal = |e: csv::Error| Error::Internal(anyhow::Error::new(e).context("writing CSV"));
-    out.write_record([t.import_csv_email, t.import_csv_name, t.import_csv_extension, t.import_csv_department, t.import_csv_sync])
-        .map_err(internal)?;
+    out.write_record([
+        t.import_csv_email,
+        t.import_csv_name,
+        t.import_csv_extension,
+        t.import_csv_department,
+        t.import_csv_sync,
+    ])
+    .map_err(internal)?;
     for u in users {
         let text = |v: &Option<String>| protect(v.as_deref().unwrap_or(""));
         let sync = if u.sync_enabled { t.yes } else { t.no }.to_lowercase();
@@ -423,7 +435,10 @@ mod tests {
         assert!(text.contains(";\"'=HYPERLINK"), "{text}");
         assert!(text.contains(";'+45 1234;'@salg;ja\r\n"), "{text}");
         let parsed = parse::parse(&bytes).unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(parsed.rows[0].display_name.as_deref(), Some("=HYPERLINK(\"http://x\";\"klik\")"));
+        assert_eq!(
+            parsed.rows[0].display_name.as_deref(),
+            Some("=HYPERLINK(\"http://x\";\"klik\")")
+        );
         assert_eq!(parsed.rows[0].extension.as_deref(), Some("+45 1234"));
         assert_eq!(parsed.rows[0].department.as_deref(), Some("@salg"));
         assert_eq!(parsed.rows[0].sync, Some(true));

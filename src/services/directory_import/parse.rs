@@ -219,9 +219,8 @@ pub fn parse_text(text: &str) -> Result<Parsed, FileProblem> {
     };
     let mut seen: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
-        let record = record.map_err(|e| {
-            FileProblem::Unreadable(e.position().map_or(0, csv::Position::line))
-        })?;
+        let record = record
+            .map_err(|e| FileProblem::Unreadable(e.position().map_or(0, csv::Position::line)))?;
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -296,8 +295,8 @@ mod tests {
 
     #[test]
     fn danish_excel_semicolon_windows_1252() {
-        let (bytes, _, _) =
-            encoding_rs::WINDOWS_1252.encode("Navn;E-mail;Lokalnummer\r\nSøren Ærø;soren@firma.dk;201\r\n");
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252
+            .encode("Navn;E-mail;Lokalnummer\r\nSøren Ærø;soren@firma.dk;201\r\n");
         let p = parsed(&bytes);
         assert_eq!(p.encoding, "windows-1252");
         assert_eq!(p.separator, ';');
@@ -333,7 +332,9 @@ mod tests {
 
     #[test]
     fn headers_in_either_language_and_unknown_ones_listed() {
-        let p = parsed("E-MAIL;Afdeling;Synkronisering;Telefon;Kostcenter\na@b.dk;Salg;x;22;7\n".as_bytes());
+        let p = parsed(
+            "E-MAIL;Afdeling;Synkronisering;Telefon;Kostcenter\na@b.dk;Salg;x;22;7\n".as_bytes(),
+        );
         assert_eq!(p.unknown_columns, vec!["Kostcenter".to_owned()]);
         assert_eq!(p.rows[0].department.as_deref(), Some("Salg"));
         assert_eq!(p.rows[0].sync, Some(true));
@@ -344,10 +345,16 @@ mod tests {
 
     #[test]
     fn sync_words() {
-        for (word, value) in
-            [("ja", Some(true)), ("Nej", Some(false)), ("YES", Some(true)), ("no", Some(false)),
-             ("1", Some(true)), ("0", Some(false)), ("x", Some(true)), ("", None)]
-        {
+        for (word, value) in [
+            ("ja", Some(true)),
+            ("Nej", Some(false)),
+            ("YES", Some(true)),
+            ("no", Some(false)),
+            ("1", Some(true)),
+            ("0", Some(false)),
+            ("x", Some(true)),
+            ("", None),
+        ] {
             assert_eq!(sync_value(word), Ok(value), "{word}");
         }
         assert_eq!(sync_value("måske"), Err(RowProblem::SyncValue));
@@ -361,7 +368,8 @@ mod tests {
              c@b.dk;{long};4;\nd@b.dk;D;12ab;\ne@b.dk;E;5;måske\n;F;6;\n"
         );
         let p = parsed(text.as_bytes());
-        let problems: Vec<(u64, RowProblem)> = p.errors.iter().map(|e| (e.line, e.problem)).collect();
+        let problems: Vec<(u64, RowProblem)> =
+            p.errors.iter().map(|e| (e.line, e.problem)).collect();
         assert_eq!(
             problems,
             vec![

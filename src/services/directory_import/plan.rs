@@ -77,7 +77,13 @@ impl Plan {
     pub fn digest(&self) -> String {
         let mut hash = Sha256::new();
         for p in self.rows.iter().filter(|p| p.acts()) {
-            hash.update(format!("{}|{}|{:?}|{:?}\n", p.row.line, p.row.email.key(), p.change, p.sync));
+            hash.update(format!(
+                "{}|{}|{:?}|{:?}\n",
+                p.row.line,
+                p.row.email.key(),
+                p.change,
+                p.sync
+            ));
         }
         for u in &self.removals {
             hash.update(format!("-{}\n", u.id));
@@ -184,9 +190,17 @@ mod tests {
     #[test]
     fn new_updated_unchanged_and_missing_columns_left_alone() {
         let current = vec![user("a@b.dk", Some("Anna"), false), user("b@b.dk", Some("Bo"), false)];
-        let p = plan(&parsed("email;navn\nA@b.dk;Anna\nb@b.dk;Bodil\nc@b.dk;Carl\n"), current.clone(), 5, false);
+        let p = plan(
+            &parsed("email;navn\nA@b.dk;Anna\nb@b.dk;Bodil\nc@b.dk;Carl\n"),
+            current.clone(),
+            5,
+            false,
+        );
         let changes: Vec<_> = p.rows.iter().map(|r| r.change.clone()).collect();
-        assert_eq!(changes, vec![Change::Unchanged, Change::Updated(vec![Column::Name]), Change::New]);
+        assert_eq!(
+            changes,
+            vec![Change::Unchanged, Change::Updated(vec![Column::Name]), Change::New]
+        );
         let p = plan(&parsed("email\na@b.dk\nb@b.dk\n"), current, 5, false);
         assert!(p.rows.iter().all(|r| !r.acts()));
     }
@@ -206,9 +220,13 @@ mod tests {
 
     #[test]
     fn removal_spares_everyone_the_file_names() {
-        let current =
-            vec![user("a@b.dk", None, true), user("gone@b.dk", None, true), user("typo@b.dk", None, false)];
-        let p = plan(&parsed("email;lokalnummer\na@b.dk;1\ntypo@b.dk;x1\n"), current.clone(), 5, true);
+        let current = vec![
+            user("a@b.dk", None, true),
+            user("gone@b.dk", None, true),
+            user("typo@b.dk", None, false),
+        ];
+        let p =
+            plan(&parsed("email;lokalnummer\na@b.dk;1\ntypo@b.dk;x1\n"), current.clone(), 5, true);
         let removed: Vec<_> = p.removals.iter().map(|u| u.email.as_str()).collect();
         assert_eq!(removed, vec!["gone@b.dk"]);
         assert!(plan(&parsed("email\na@b.dk\n"), current, 5, false).removals.is_empty());

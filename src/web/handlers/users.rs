@@ -241,7 +241,8 @@ pub async fn import_apply(
         Ok(s) if s == directory_import::Summary::default() => Ok(see_other("/users?done=same")),
         Ok(_) => Ok(see_other("/users?done=imported")),
         Err(FormError::Refused(r)) => {
-            let view = ImportPreviewView { page: preview_page(&ctx), preview: r.page, errors: r.errors };
+            let view =
+                ImportPreviewView { page: preview_page(&ctx), preview: r.page, errors: r.errors };
             Ok(render(refused_status(r.conflict), &view))
         }
         Err(FormError::Other(e)) => Err(e.into()),
