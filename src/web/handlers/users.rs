@@ -220,7 +220,7 @@ pub async fn import_preview(
 
 #[derive(Deserialize)]
 pub struct ApplyForm {
-    digest: String,
+    digest: Option<String>,
     remove: Option<String>,
     enable_what_fits: Option<String>,
 }
@@ -235,7 +235,7 @@ pub async fn import_apply(
     let choice = directory_import::Choice {
         remove_missing: form.remove.is_some(),
         enable_what_fits: form.enable_what_fits.is_some(),
-        digest: Some(form.digest.clone()),
+        digest: Some(form.digest.clone().unwrap_or_default()),
     };
     match directory_import::apply(&state, &ctx.actor(), admin.scope, *id, &choice).await {
         Ok(s) if s == directory_import::Summary::default() => Ok(see_other("/users?done=same")),
