@@ -155,7 +155,10 @@ fn same_origin(req: &ServiceRequest, ours: &str) -> bool {
 /// url-encoded form body (which is read here and handed back to the handler unchanged).
 /// A form whose fields are not UTF-8 is refused: decoding would silently turn them into
 /// U+FFFD and save that.
-async fn submitted_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError> {
+async fn submitted_token(
+    req: &mut ServiceRequest,
+    signed_in: bool,
+) -> Result<Option<String>, AppError> {
     let header_token = req.headers().get(csrf::HEADER).and_then(|v| v.to_str().ok());
     let header_token = header_token.map(str::to_owned);
     let is_form = req
@@ -168,7 +171,8 @@ async fn submitted_token(req: &mut ServiceRequest) -> Result<Option<String>, App
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if is_multipart {
+    // File uploads are for signed-in people only; nobody else gets a body read for them.
+    if is_multipart && signed_in {
         return Ok(header_token.or(multipart_token(req).await?));
     }
     if !is_form {
@@ -300,7 +304,7 @@ pub async fn request_context(
             (None, Some(pre)) => Some(Binding::PreSession(pre)),
             (None, None) => None,
         };
-        let submitted = match submitted_token(&mut req).await {
+        let submitted = match submitted_token(&mut req, principal.is_some()).await {
             Ok(token) => token,
             Err(e) => return Ok(req.error_response(e)),
         };
