@@ -10,6 +10,7 @@ mod m20261203_000005_scheduler;
 mod m20261203_000006_integrations;
 mod m20261203_000007_exchange_onprem;
 mod m20261203_000008_group_sync;
+mod m20261203_000009_directory_imports;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_integrations::Migration),
             Box::new(m20261203_000007_exchange_onprem::Migration),
             Box::new(m20261203_000008_group_sync::Migration),
+            Box::new(m20261203_000009_directory_imports::Migration),
         ]
     }
 }

@@ -9,7 +9,7 @@ use super::context::{Failure, close_databases, config, opened, state, tenant_sco
 use super::output::{printable, table};
 use super::{
     Cli, Command, KeysCommand, OperatorCommand, SetEwsArgs, SetGraphArgs, TenantCommand,
-    UserAddArgs, UserCommand,
+    UserAddArgs, UserCommand, UserImportArgs,
 };
 use crate::config::Config;
 use crate::domain::FailureReason;
@@ -108,6 +108,15 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::User(UserCommand::Add(args)) => add_user(args).await,
+        Command::User(UserCommand::Import(args)) => import_users(args).await,
+        Command::User(UserCommand::Export { tenant, locale }) => {
+            let state = state().await?;
+            let scope = tenant_scope(&state, &tenant).await?;
+            let locale = Locale::parse(&locale).unwrap_or(Locale::Da);
+            let bytes = services::directory_import::export(&state, scope, locale).await?;
+            std::io::Write::write_all(&mut std::io::stdout(), &bytes).context("writing CSV")?;
+            Ok(())
+        }
         Command::Demo { bind } => {
             let demo = crate::demo::start(bind).await?;
             println!("{}", crate::demo::banner(&demo));
@@ -355,6 +364,72 @@ async fn add_user(args: UserAddArgs) -> Result<(), Failure> {
     let user =
         services::directory::add(&state, &Actor::command_line(), scope, &input, args.sync).await?;
     println!("{}", user.id);
+    Ok(())
+}
+
+/// The file is checked and planned like the portal's upload; without `--dry-run` it is
+/// applied at once (the plan is made again inside the applying transaction).
+async fn import_users(args: UserImportArgs) -> Result<(), Failure> {
+    use services::directory_import::{self as import, Choice};
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", args.file.display())))?;
+    let state = state().await?;
+    let scope = tenant_scope(&state, &args.tenant).await?;
+    let name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let preview = import::preview_file(&state, scope, &name, &bytes, args.remove_missing).await?;
+    let en = messages(Locale::En);
+    for p in &preview.problems {
+        let reason = match p.problem {
+            import::parse::RowProblem::Field(column, invalid) => {
+                format!("{column:?}: {}", invalid.message(en))
+            }
+            import::parse::RowProblem::Duplicate(line) => format!("already on line {line}"),
+            import::parse::RowProblem::SyncValue => en.import_problem_sync_value.to_owned(),
+        };
+        println!("line {}: {}: {reason} (skipped)", p.line, printable(&p.email));
+    }
+    if !preview.unknown_columns.is_empty() {
+        println!("ignored columns: {}", printable(&preview.unknown_columns.join(", ")));
+    }
+    println!(
+        "new {}, changed {}, unchanged {}, with errors {}, removed {}; sync on {}, sync off {}; \
+         sync after import {} of {} licences",
+        preview.new,
+        preview.updated,
+        preview.unchanged,
+        preview.problem_count,
+        preview.removal_count,
+        preview.sync_on,
+        preview.sync_off,
+        preview.enabled_after,
+        preview.licences
+    );
+    if preview.shortfall > 0 {
+        println!(
+            "{} rows ask for sync but only {} licences are free",
+            preview.wanting, preview.granted
+        );
+        if !args.enable_what_fits && !args.dry_run {
+            return Err(Failure::Usage(
+                "not enough licences; rerun with --enable-what-fits to import the rest with sync off"
+                    .into(),
+            ));
+        }
+    }
+    if args.dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(());
+    }
+    let choice = Choice {
+        remove_missing: args.remove_missing,
+        enable_what_fits: args.enable_what_fits,
+        digest: None,
+    };
+    let done = import::apply_file(&state, &Actor::command_line(), scope, &bytes, &choice).await?;
+    println!(
+        "imported: new {}, changed {}, removed {}, sync on {}, sync off {}",
+        done.new, done.updated, done.removed, done.sync_on, done.sync_off
+    );
     Ok(())
 }
 

@@ -236,6 +236,18 @@ pub enum ApiTokenCommand {
 pub enum UserCommand {
     /// Add a person whose calendar is to be read.
     Add(UserAddArgs),
+    /// Import users from a CSV file: adds new ones, updates changed ones, switches sync as
+    /// the file says (within the licences). Rows with errors are listed and skipped.
+    Import(UserImportArgs),
+    /// Print the directory as CSV (UTF-8 with BOM, `;`), which imports back unchanged.
+    Export {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// Language of the column names and yes/no values.
+        #[arg(long, value_parser = ["da", "en"], default_value = "da")]
+        locale: String,
+    },
     /// List a tenant's directory users.
     List {
         /// The tenant's id.
@@ -245,6 +257,24 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct UserImportArgs {
+    /// The tenant's id.
+    #[arg(long)]
+    pub tenant: String,
+    /// The CSV file (`;`, `,` or tab; UTF-8, UTF-16 with BOM or Windows-1252).
+    pub file: std::path::PathBuf,
+    /// Show what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also remove users who are not in the file.
+    #[arg(long)]
+    pub remove_missing: bool,
+    /// With too few licences, import anyway and leave sync off for the rows past the limit.
+    #[arg(long)]
+    pub enable_what_fits: bool,
 }
 
 #[derive(Debug, Args)]

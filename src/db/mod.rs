@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod availability;
 pub mod directory;
+pub mod directory_import;
 pub mod entities;
 pub mod events;
 pub mod group_syncs;

@@ -51,14 +51,15 @@ pub struct UsersPage {
     pub licences: i32,
 }
 
-struct ValidUser {
-    email: Email,
-    display_name: Option<String>,
-    extension: Option<String>,
-    department: Option<String>,
+/// One user's fields as the single-user form and the file import both accept them.
+pub(super) struct ValidUser {
+    pub(super) email: Email,
+    pub(super) display_name: Option<String>,
+    pub(super) extension: Option<String>,
+    pub(super) department: Option<String>,
 }
 
-fn validate(input: &UserInput) -> Result<ValidUser, FieldErrors> {
+pub(super) fn validate(input: &UserInput) -> Result<ValidUser, FieldErrors> {
     let mut errors = FieldErrors::default();
     let email = Email::parse(&input.email);
     if email.is_err() {

@@ -12,6 +12,7 @@ pub mod connection_test;
 pub mod console;
 pub mod credentials;
 pub mod directory;
+pub mod directory_import;
 mod error;
 pub mod events;
 pub mod ews_connection;

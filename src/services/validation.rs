@@ -51,6 +51,16 @@ pub enum Invalid {
     // Sync enablement from an Entra group.
     GroupId,
     GroupNeedsGraph,
+    // User list import
+    ImportEmpty,
+    ImportTooLarge,
+    ImportTooManyRows,
+    ImportNoEmailColumn,
+    ImportRepeatedColumn,
+    ImportUnreadable,
+    ImportChanged,
+    ImportShortfall,
+    ImportNoFile,
 }
 
 impl Invalid {
@@ -99,6 +109,15 @@ impl Invalid {
             Invalid::CalendarSystem => t.invalid_calendar_system,
             Invalid::GroupId => t.group_invalid_id,
             Invalid::GroupNeedsGraph => t.group_needs_graph,
+            Invalid::ImportEmpty => t.import_invalid_empty,
+            Invalid::ImportTooLarge => t.import_invalid_too_large,
+            Invalid::ImportTooManyRows => t.import_invalid_too_many_rows,
+            Invalid::ImportNoEmailColumn => t.import_invalid_no_email_column,
+            Invalid::ImportRepeatedColumn => t.import_invalid_repeated_column,
+            Invalid::ImportUnreadable => t.import_invalid_unreadable,
+            Invalid::ImportChanged => t.import_invalid_changed,
+            Invalid::ImportShortfall => t.import_invalid_shortfall,
+            Invalid::ImportNoFile => t.import_invalid_no_file,
         };
         text.into()
     }

@@ -155,7 +155,10 @@ fn same_origin(req: &ServiceRequest, ours: &str) -> bool {
 /// url-encoded form body (which is read here and handed back to the handler unchanged).
 /// A form whose fields are not UTF-8 is refused: decoding would silently turn them into
 /// U+FFFD and save that.
-async fn submitted_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError> {
+async fn submitted_token(
+    req: &mut ServiceRequest,
+    signed_in: bool,
+) -> Result<Option<String>, AppError> {
     let header_token = req.headers().get(csrf::HEADER).and_then(|v| v.to_str().ok());
     let header_token = header_token.map(str::to_owned);
     let is_form = req
@@ -163,6 +166,15 @@ async fn submitted_token(req: &mut ServiceRequest) -> Result<Option<String>, App
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    // File uploads are for signed-in people only; nobody else gets a body read for them.
+    if is_multipart && signed_in {
+        return Ok(header_token.or(multipart_token(req).await?));
+    }
     if !is_form {
         return Ok(header_token);
     }
@@ -178,6 +190,37 @@ async fn submitted_token(req: &mut ServiceRequest) -> Result<Option<String>, App
         .map(|(_, v)| v.into_owned());
     req.set_payload(actix_web::dev::Payload::from(body));
     Ok(header_token.or(token))
+}
+
+/// The most a file upload form may send; the handler sets its own, lower limit for the file.
+const MULTIPART_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The CSRF field of a file upload form. The body is read (bounded), searched, and handed
+/// back to the handler unchanged.
+async fn multipart_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError> {
+    use futures_util::StreamExt;
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| AppError::Refused(StatusCode::BAD_REQUEST))?;
+        if body.len() + chunk.len() > MULTIPART_LIMIT {
+            return Err(AppError::Refused(StatusCode::PAYLOAD_TOO_LARGE));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let once = futures_util::stream::once(std::future::ready(Ok(body.clone())));
+    let mut form = actix_multipart::Multipart::new(req.headers(), once);
+    let mut token = None;
+    while let Some(Ok(mut field)) = form.next().await {
+        if field.name() == Some(csrf::FIELD) {
+            let value = field.bytes(256).await.ok().and_then(Result::ok);
+            token = value.and_then(|b| String::from_utf8(b.to_vec()).ok());
+            break;
+        }
+    }
+    req.set_payload(actix_web::dev::Payload::from(body));
+    Ok(token)
 }
 
 fn resolve_locale(req: &ServiceRequest, preferred: Option<Locale>) -> Locale {
@@ -261,7 +304,7 @@ pub async fn request_context(
             (None, Some(pre)) => Some(Binding::PreSession(pre)),
             (None, None) => None,
         };
-        let submitted = match submitted_token(&mut req).await {
+        let submitted = match submitted_token(&mut req, principal.is_some()).await {
             Ok(token) => token,
             Err(e) => return Ok(req.error_response(e)),
         };

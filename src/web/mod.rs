@@ -110,6 +110,12 @@ route_table! {
         get "/sync" => sync::tenant;
         get "/users" => users::list;
         post "/users" => users::add;
+        get "/users/export" => users::export;
+        get "/users/import" => users::import_form;
+        post "/users/import" => users::import_upload;
+        get "/users/import/template" => users::import_template;
+        get "/users/import/{id}" => users::import_preview;
+        post "/users/import/{id}" => users::import_apply;
         get "/users/{id}" => users::edit;
         post "/users/{id}" => users::update;
         post "/users/{id}/sync" => users::set_sync;

@@ -14,6 +14,7 @@ mod cli;
 mod credentials;
 mod csrf;
 mod demo;
+mod directory_import;
 mod exchange;
 mod hardening;
 mod health;

@@ -5,6 +5,7 @@ pub mod api_token;
 pub mod audit_event;
 pub mod availability;
 pub mod availability_history;
+pub mod directory_import;
 pub mod directory_user;
 pub mod group_sync;
 pub mod invite;

@@ -9,6 +9,7 @@ pub mod operator;
 pub mod setup;
 pub mod shared;
 pub mod tenant;
+pub mod users_import;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;

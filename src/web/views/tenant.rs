@@ -84,6 +84,8 @@ impl UsersView {
             ("added", _) => Some(t.user_added.to_owned()),
             ("removed", _) => Some(t.user_removed.to_owned()),
             ("saved", _) => Some(t.saved.to_owned()),
+            ("imported", _) => Some(t.import_done.to_owned()),
+            ("same", _) => Some(t.import_nothing_done.to_owned()),
             ("sync_on", Some(name)) => Some(t.fill(t.user_sync_turned_on, name)),
             ("sync_off", Some(name)) => Some(t.fill(t.user_sync_turned_off, name)),
             _ => None,

@@ -27,6 +27,8 @@ const NOT_PAGES: &[&str] = &[
     "/static/{file}",
     "/api/v1/openapi.json",
     "/presence/stream",
+    "/users/export",
+    "/users/import/template",
 ];
 
 const AXE: &str = include_str!("../../fixtures/axe/axe.min.js");
@@ -97,10 +99,11 @@ struct Seeded {
     reception: Uuid,
     token: Uuid,
     hook: Uuid,
+    import: Uuid,
 }
 
 async fn seed(world: &World) -> Seeded {
-    use calbridge::services::{Actor, api_tokens, invites, webhooks};
+    use calbridge::services::{Actor, api_tokens, directory_import, invites, webhooks};
     let hansen = world.customer("Hansen & Søn Rådgivende Ingeniører", "hansen.dk", "full").await;
     let scope = world.scope(&hansen);
     let actor = Actor::command_line();
@@ -134,6 +137,16 @@ async fn seed(world: &World) -> Seeded {
         enabled: false,
     };
     let hook = webhooks::create(&world.state, &actor, scope, &hook).await.unwrap();
+    // A spreadsheet with a new, a changed, an unchanged and a refused row, and a column that
+    // is not read: the preview shows every kind.
+    let sheet = "E-mail;Navn;Lokalnummer;Afdeling;Synkronisering;Kontor\r\n\
+        ny.medarbejder.med.et.langt.navn@hansen.dk;Ny Medarbejder;2201;Konstruktion;ja;Aarhus\r\n\
+        bo@hansen.dk;Bo Ændret;2202;;nej;Aarhus\r\n\
+        carl@hansen.dk;;;;;\r\n\
+        ikke-en-adresse;Fejl;abc;;ja;\r\n";
+    let import = directory_import::upload(&world.state, scope, "medarbejdere.csv", sheet.as_bytes())
+        .await
+        .unwrap();
     Seeded {
         tenant: hansen.id,
         user,
@@ -142,6 +155,7 @@ async fn seed(world: &World) -> Seeded {
         reception,
         token: token.row.id,
         hook: hook.endpoint_id,
+        import,
     }
 }
 
@@ -197,6 +211,7 @@ fn fill_ids(path: &str, s: &Seeded) -> Vec<String> {
         ("token", "/invite/") => vec![s.invite_path.trim_start_matches("/invite/").to_owned()],
         ("step", _) => ["calendar", "entra", "restrict", "done"].map(String::from).to_vec(),
         ("id", p) if p.starts_with("/operator/tenants") => vec![s.tenant.to_string()],
+        ("id", p) if p.starts_with("/users/import") => vec![s.import.to_string()],
         ("id", p) if p.starts_with("/users") => vec![s.user.to_string()],
         ("id", p) if p.starts_with("/team/accounts") => vec![s.reception.to_string()],
         ("id", p) if p.starts_with("/team/invites") => vec![s.invite.to_string()],

@@ -373,6 +373,44 @@ impl Browser {
             .await
     }
 
+    /// Posts a file upload form (multipart) as the browser would, with `token` as its CSRF
+    /// field (`None`: left out).
+    pub async fn upload(
+        &self,
+        action: &str,
+        token: Option<&str>,
+        file_name: &str,
+        file: &[u8],
+    ) -> Page {
+        let boundary = "----calbridge-test-boundary-7d3f";
+        let mut body = Vec::new();
+        if let Some(token) = token {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = self
+            .client
+            .post(format!("{}{action}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .header("origin", &self.base)
+            .header("sec-fetch-site", "same-origin")
+            .body(body);
+        Browser::page(req.send().await.unwrap()).await
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Page {
         self.submit("/login", "/login", &[("email", email), ("password", password)]).await
     }
