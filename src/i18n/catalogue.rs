@@ -341,6 +341,7 @@ catalogue! {
     action_user_added => "Bruger tilføjet", "User added";
     action_user_updated => "Bruger ændret", "User changed";
     action_user_removed => "Bruger fjernet", "User removed";
+    action_user_imported => "Brugere importeret fra regneark", "Users imported from a spreadsheet";
     action_user_sync_enabled => "Synkronisering slået til", "Sync turned on";
     action_user_sync_disabled => "Synkronisering slået fra", "Sync turned off";
     action_credentials_updated => "Microsoft 365-forbindelse gemt", "Microsoft 365 connection saved";

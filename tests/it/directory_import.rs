@@ -89,6 +89,8 @@ async fn danish_excel_file_is_previewed_applied_and_reimports_as_no_change() {
     assert!(!user(&all, "aase@hansen.dk").sync_enabled);
     assert!(admin.get("/users?done=imported").await.body.contains("The import is done."));
     assert_eq!(imports_audited(&app).await, 1, "one entry for the whole file");
+    let audit = admin.get("/audit").await;
+    assert!(audit.body.contains("Users imported from a spreadsheet"), "{}", audit.body);
 
     // The upload is used up, and the same file again changes nothing.
     assert_eq!(admin.get(&at).await.status, 404);
@@ -124,7 +126,7 @@ async fn every_kind_of_row_error_is_listed_with_its_line_and_the_rest_imported()
     for (line, reason) in [
         (3, "E-mail: Not a valid e-mail address."),
         (4, "Already in the file, on line 2."),
-        (5, "Name: Too long."),
+        (5, "Name: Too long: at most 200 characters."),
         (6, "Extension:"),
         (7, "Sync must be yes, no, 1, 0 or x."),
     ] {

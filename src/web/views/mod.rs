@@ -232,6 +232,7 @@ impl Page {
             "user.added" => t.action_user_added,
             "user.updated" => t.action_user_updated,
             "user.removed" => t.action_user_removed,
+            "user.imported" => t.action_user_imported,
             "user.sync_enabled" => t.action_user_sync_enabled,
             "user.sync_disabled" => t.action_user_sync_disabled,
             "credentials.updated" => t.action_credentials_updated,
