@@ -144,9 +144,10 @@ async fn seed(world: &World) -> Seeded {
         bo@hansen.dk;Bo Ændret;2202;;nej;Aarhus\r\n\
         carl@hansen.dk;;;;;\r\n\
         ikke-en-adresse;Fejl;abc;;ja;\r\n";
-    let import = directory_import::upload(&world.state, scope, "medarbejdere.csv", sheet.as_bytes())
-        .await
-        .unwrap();
+    let import =
+        directory_import::upload(&world.state, scope, "medarbejdere.csv", sheet.as_bytes())
+            .await
+            .unwrap();
     Seeded {
         tenant: hansen.id,
         user,
