@@ -1,6 +1,7 @@
 //! Sync enablement from a Microsoft Entra group: the tenant's admin names a group, and at
 //! the tenant's syncs (at most hourly) its members get calendar sync, as far as the licences
-//! go; members who left get it switched off, if the group switched it on.
+//! go; members who left get it switched off, if the group switched it on. A member an admin
+//! switched off stays off.
 //!
 //! Reading the group needs the optional application permission `GroupMember.Read.All`. When
 //! the read fails, nothing changes and the problem is shown on the sync health page.
@@ -260,7 +261,9 @@ async fn apply(
     for member in newcomers {
         let key = member.mail.key();
         let existing = by_key.get(key.as_str()).copied();
-        if existing.is_some_and(|u| u.sync_enabled) {
+        // Already on, or switched off by an admin after the group had switched it on: the
+        // admin's choice stands until they switch it on again or the person leaves the group.
+        if existing.is_some_and(|u| u.sync_enabled || u.group_managed) {
             continue;
         }
         if enabled >= licences {

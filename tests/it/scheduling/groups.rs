@@ -157,6 +157,46 @@ async fn leaving_the_group_switches_off_only_whom_the_group_switched_on() {
 }
 
 #[tokio::test]
+async fn an_admin_who_switches_a_member_off_is_not_overruled_by_the_group() {
+    let world = World::new().await;
+    let hansen = world.group_customer("Hansen", "hansen.dk", true).await;
+    let anna = world.mailbox(&hansen, "anna", vec![], false);
+    let bent = world.mailbox(&hansen, "bent", vec![], false);
+    let id = Uuid::new_v4();
+    world
+        .sim
+        .put_group(&hansen.directory, &group(id, "Staff", &[anna.clone(), bent.clone()], &[]))
+        .unwrap();
+    choose(&world, &hansen, id).await;
+    world.sync(&hansen).await;
+    let all = users(&world, &hansen).await;
+    let anna_id = all.iter().find(|u| u.email == anna).unwrap().id;
+
+    let admin = admin(&world, &hansen).await;
+    let res =
+        admin.submit("/users", &format!("/users/{anna_id}/sync"), &[("enabled", "false")]).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    world.state.clock.advance(chrono::Duration::minutes(61));
+    world.sync(&hansen).await;
+    assert_eq!(on(&users(&world, &hansen).await), [bent.as_str()], "the admin's choice stands");
+    let status = group_sync::status(&world.state, world.scope(&hansen)).await.unwrap().unwrap();
+    assert_eq!((status.added, status.switched_off), (0, 0));
+
+    // Switched back on by hand, she is the group's again: leaving it switches her off.
+    admin.login(&format!("it@{}", hansen.domain), PASSWORD).await;
+    let res =
+        admin.submit("/users", &format!("/users/{anna_id}/sync"), &[("enabled", "true")]).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    world
+        .sim
+        .put_group(&hansen.directory, &group(id, "Staff", std::slice::from_ref(&bent), &[]))
+        .unwrap();
+    world.state.clock.advance(chrono::Duration::minutes(61));
+    world.sync(&hansen).await;
+    assert_eq!(on(&users(&world, &hansen).await), [bent.as_str()]);
+}
+
+#[tokio::test]
 async fn without_the_permission_nothing_changes_and_the_admin_is_told_why() {
     let world = World::new().await;
     let hansen = world.group_customer("Hansen", "hansen.dk", false).await;
