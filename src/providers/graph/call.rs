@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 
 use super::GraphProvider;
 use super::exchange::{MailboxResult, Plan, Reply, Sent};
@@ -157,9 +157,7 @@ async fn send_batch(
     };
     counters.add_sub_requests(jobs.len() as u32);
     let body = serde_json::to_vec(&batch).unwrap_or_default();
-    let mut authorization = HeaderValue::from_str(&bearer.header_value())
-        .unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
-    authorization.set_sensitive(true);
+    let authorization = bearer.authorization();
     let request = provider
         .transport
         .client()

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION};
 use uuid::Uuid;
 
 use super::GraphProvider;
@@ -119,9 +119,7 @@ async fn get(
             .bearer(&provider.transport, counters, &provider.retry)
             .await
             .map_err(GroupError::Provider)?;
-        let mut authorization = HeaderValue::from_str(&bearer.header_value())
-            .unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
-        authorization.set_sensitive(true);
+        let authorization = bearer.authorization();
         let request = provider
             .transport
             .client()

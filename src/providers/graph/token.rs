@@ -51,8 +51,13 @@ pub struct Bearer {
 }
 
 impl Bearer {
-    pub fn header_value(&self) -> String {
-        format!("Bearer {}", self.value.expose_secret())
+    /// The `Authorization` header, marked sensitive so that it never reaches a debug log.
+    pub fn authorization(&self) -> reqwest::header::HeaderValue {
+        let value = format!("Bearer {}", self.value.expose_secret());
+        let mut header = reqwest::header::HeaderValue::from_str(&value)
+            .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer"));
+        header.set_sensitive(true);
+        header
     }
 
     pub fn generation(&self) -> u64 {

@@ -68,6 +68,25 @@ impl Query {
     pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
+
+    /// The client's own query with `name` set to `value` (already encoded), as the next
+    /// page's link carries it.
+    pub(super) fn moved_on(&self, name: &str, value: &str) -> String {
+        let mut parts: Vec<String> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case(name))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    utf8_percent_encode(k, QUERY_VALUE),
+                    utf8_percent_encode(v, QUERY_VALUE)
+                )
+            })
+            .collect();
+        parts.push(format!("{name}={value}"));
+        parts.join("&")
+    }
 }
 
 /// `startDateTime`/`endDateTime` carry an offset or are read as UTC (Prefer does not apply).
@@ -182,20 +201,8 @@ pub fn handle(
 
 /// The client's own query with `$skip` moved on, as an absolute link on the simulator.
 fn next_link(base: &str, user_path: &str, query: &Query, skip: usize) -> String {
-    let mut parts: Vec<String> = query
-        .pairs
-        .iter()
-        .filter(|(k, _)| !k.eq_ignore_ascii_case("$skip"))
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(k, QUERY_VALUE),
-                utf8_percent_encode(v, QUERY_VALUE)
-            )
-        })
-        .collect();
-    parts.push(format!("$skip={skip}"));
-    format!("{base}/v1.0/users/{user_path}/calendarView?{}", parts.join("&"))
+    let query = query.moved_on("$skip", &skip.to_string());
+    format!("{base}/v1.0/users/{user_path}/calendarView?{query}")
 }
 
 /// The canonical names of the selected properties, or the first unknown one.

@@ -10,14 +10,13 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use percent_encoding::utf8_percent_encode;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::super::counters::Outcome;
 use super::super::faults::{EndpointKind, FaultProbe};
 use super::super::state::{Sim, TokenProblem};
-use super::calendar_view::{QUERY_VALUE, Query, parse_count};
+use super::calendar_view::{Query, parse_count};
 use super::response::{self, GraphResponse, RequestCtx};
 use super::{FaultEffect, Reply, Served, fault_effect, unauthenticated};
 
@@ -255,18 +254,7 @@ fn read_skiptoken(token: &str) -> Option<usize> {
 }
 
 fn next_link(request: &GroupRequest<'_>, query: &Query, skip: usize) -> String {
-    let mut parts: Vec<String> = query
-        .pairs
-        .iter()
-        .filter(|(k, _)| !k.eq_ignore_ascii_case("$skiptoken"))
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(k, QUERY_VALUE),
-                utf8_percent_encode(v, QUERY_VALUE)
-            )
-        })
-        .collect();
-    parts.push(format!("$skiptoken={}", URL_SAFE_NO_PAD.encode(format!("members:{skip}"))));
-    format!("{}/v1.0/groups/{}/transitiveMembers?{}", request.base, request.id, parts.join("&"))
+    let token = URL_SAFE_NO_PAD.encode(format!("members:{skip}"));
+    let query = query.moved_on("$skiptoken", &token);
+    format!("{}/v1.0/groups/{}/transitiveMembers?{query}", request.base, request.id)
 }
